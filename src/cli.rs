@@ -1,0 +1,241 @@
+//! Every command-line type, in one place. Doc comments here are the `--help` text.
+//! The binary parses these and hands them to one library function per subcommand.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Deliver MySQL row changes to the Certyo anchoring API.
+///
+/// Triggers on your tables write every INSERT/UPDATE/DELETE into the `certyo_queue`
+/// table in the same transaction; `work` drains it into Certyo and writes the record
+/// hash and anchoring status back onto each row.
+#[derive(Debug, Parser)]
+#[command(name = "certyo-queue", version, about, long_about)]
+pub struct Cli {
+    /// Log format: human-readable text, or one JSON object per line for log shippers.
+    /// The level comes from RUST_LOG (default: info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "CERTYO_LOG_FORMAT")]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Install or update the queue table, the capture triggers and the tracking columns.
+    Migrate(MigrateArgs),
+    /// Run the delivery workers plus the scheduled cleanup and verification until stopped.
+    Work(WorkArgs),
+    /// Run a local stand-in for the Certyo API (for tests, demos and benchmarks).
+    Emulator(EmulatorArgs),
+    /// Delete delivered queue rows past retention once, then exit.
+    Cleanup(CleanupArgs),
+    /// Check Pending rows for anchoring once, then exit.
+    Verify(VerifyArgs),
+}
+
+/// Where the database is. The password in the URL is never printed.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// MySQL/MariaDB URL, e.g. mysql://user:pass@host:3306/shop?ssl-mode=required
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "mysql://root@127.0.0.1:3306/test",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+}
+
+/// How to reach Certyo. The key is never printed.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// Certyo API key (or use --api-key-file).
+    #[arg(
+        long,
+        env = "CERTYO_API_KEY",
+        hide_env_values = true,
+        conflicts_with = "api_key_file"
+    )]
+    pub api_key: Option<String>,
+    /// File holding the Certyo API key (surrounding whitespace is ignored).
+    #[arg(long, env = "CERTYO_API_KEY_FILE")]
+    pub api_key_file: Option<PathBuf>,
+    /// Certyo tenant id.
+    #[arg(long, env = "CERTYO_TENANT_ID")]
+    pub tenant_id: Option<String>,
+    /// Certyo API base URL.
+    #[arg(
+        long,
+        env = "CERTYO_BASE_URL",
+        default_value = "https://www.certyos.com"
+    )]
+    pub base_url: String,
+    /// The `database` name sent to Certyo (default: the schema in the database URL).
+    #[arg(long, env = "CERTYO_DATABASE")]
+    pub certyo_database: Option<String>,
+    /// Timeout of one HTTP request to Certyo.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// A table to capture (repeatable). Also from CERTYO_TABLES=a,b.
+    #[arg(long = "table", env = "CERTYO_TABLES", value_delimiter = ',')]
+    pub tables: Vec<String>,
+    /// Stop capturing this table (repeatable): drops its triggers, keeps its data,
+    /// its tracking columns and its queued rows.
+    #[arg(long = "uncapture")]
+    pub uncapture: Vec<String>,
+    /// Print the exact SQL that would run, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+    /// How long to wait for in-flight deliveries on SIGINT/SIGTERM.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+    /// Run only the delivery workers, not the cleanup and verification loops.
+    #[arg(long)]
+    pub no_scheduled: bool,
+}
+
+/// Delivery settings of `work`.
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// Number of concurrent delivery workers.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Queue rows claimed per worker per round.
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: usize,
+    /// Batches of up to this many rows go as single POSTs, larger ones as bulk calls.
+    #[arg(long, default_value_t = 10)]
+    pub bulk_threshold: usize,
+    /// Longest wait between claims when the queue is idle.
+    #[arg(long, default_value = "500ms", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+    /// How long a claim is held before another worker may take the rows over.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub lease: Duration,
+    /// Delivery attempts before a row becomes a dead letter.
+    #[arg(long, default_value_t = 20)]
+    pub max_attempts: u32,
+}
+
+/// Settings of the scheduled cleanup and verification loops.
+#[derive(Debug, Clone, Args)]
+pub struct ScheduleArgs {
+    /// How often delivered rows past retention are deleted.
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub cleanup_interval: Duration,
+    /// How long delivered rows are kept.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub retention: Duration,
+    /// How long dead letters are kept.
+    #[arg(long, default_value = "7d", value_parser = parse_duration)]
+    pub dead_retention: Duration,
+    /// How often Pending rows are checked for anchoring.
+    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    pub verify_interval: Duration,
+    /// How long after ingestion a row is first checked.
+    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    pub verify_after: Duration,
+    /// A row still not anchored this long after ingestion is marked Failed.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub anchor_timeout: Duration,
+    /// Rows checked per table per verification round.
+    #[arg(long, default_value_t = 500)]
+    pub verify_batch: usize,
+    /// Concurrent verification requests.
+    #[arg(long, default_value_t = 8)]
+    pub verify_concurrency: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CleanupArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
+    #[command(flatten)]
+    pub schedule: ScheduleArgs,
+}
+
+/// Emulator settings. Documented choices for what the real API leaves open are in
+/// the README ("Certyo contract assumptions").
+#[derive(Debug, Clone, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The one API key accepted.
+    #[arg(
+        long,
+        env = "CERTYO_API_KEY",
+        default_value = "certyo_sk_test_emulator",
+        hide_env_values = true
+    )]
+    pub api_key: String,
+    /// The tenant that key belongs to.
+    #[arg(long, env = "CERTYO_TENANT_ID", default_value = "tenant-emulator")]
+    pub tenant_id: String,
+    /// Time from acceptance until a record counts as anchored.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub anchor_delay: Duration,
+    /// Fraction of requests answered with 500 (0.0 to 1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Requests per second before 429 with Retry-After (e.g. 100/s); unlimited if absent.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate_limit: Option<u32>,
+    /// Extra latency added to every response.
+    #[arg(long, default_value = "0ms", value_parser = parse_duration)]
+    pub latency: Duration,
+}
+
+/// Parse a duration like `500ms`, `60s`, `2m`, `24h`, `7d`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("not a duration ({e}); try 500ms, 60s, 2m, 24h or 7d"))
+}
+
+/// Parse a rate like `100/s` or `100`.
+pub fn parse_rate(s: &str) -> Result<u32, String> {
+    let n = s.strip_suffix("/s").unwrap_or(s);
+    match n.trim().parse::<u32>() {
+        Ok(v) if v > 0 => Ok(v),
+        _ => Err(format!("not a rate: {s:?}; try 100/s")),
+    }
+}

@@ -1,0 +1,32 @@
+//! certyo-queue: MySQL row changes, captured by triggers into `certyo_queue`, delivered
+//! to the Certyo anchoring API.
+//!
+//! Layout:
+//! - `cli`: every command-line type (the `--help` text lives there).
+//! - `config`: settings resolved once; secrets never printed.
+//! - `db`: connection pools and session setup.
+//! - `schema`: the queue's refinery migrations, run over sqlx.
+//! - `capture`: capture triggers and tracking columns, generated from `information_schema`.
+//! - `migrate`: the `migrate` command (schema + capture under one named lock).
+//! - `queue`: the queue's whole SQL surface: claim, complete, retry, bury, release.
+//! - `certyo`: the Certyo API client and wire types.
+//! - `worker`: the delivery pool: claim → send → complete, backoff, shutdown.
+//! - `tasks`: scheduled cleanup and verification under one leader.
+//! - `emulator`: a local Certyo API for tests, demos and benchmarks.
+//! - `shutdown`: the signal handling that cancels everything.
+//!
+//! Every SQL statement is a file under `sql/` or `migrations/`.
+
+pub mod capture;
+pub mod certyo;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod emulator;
+pub mod error;
+pub mod migrate;
+pub mod queue;
+pub mod schema;
+pub mod shutdown;
+pub mod tasks;
+pub mod worker;
