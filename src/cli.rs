@@ -144,6 +144,19 @@ pub struct DeliveryArgs {
     /// Delivery attempts before a row becomes a dead letter.
     #[arg(long, default_value_t = 20)]
     pub max_attempts: u32,
+    /// First retry delay after a transient failure; doubles per attempt (with jitter).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub retry_initial: Duration,
+    /// Longest retry delay.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub retry_max: Duration,
+    /// After Certyo refuses the key (401/403), how long to pause before trying again
+    /// (the key file is re-read then).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub auth_retry: Duration,
+    /// How often the progress line (delivered/s, pending, oldest pending) is logged.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub progress_interval: Duration,
 }
 
 /// Settings of the scheduled cleanup and verification loops.

@@ -30,3 +30,4 @@ pub mod schema;
 pub mod shutdown;
 pub mod tasks;
 pub mod worker;
+pub mod writeback;

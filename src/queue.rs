@@ -1,1 +1,244 @@
-//! (being written)
+//! The queue's whole SQL surface: claim, complete, retry, release, bury, backlog.
+//!
+//! Invariants (see `migrations/V2__queue_worker_columns.sql` for a row's states):
+//! - A claim is one short transaction: lock candidates with `FOR UPDATE SKIP LOCKED`,
+//!   drop those whose record has an earlier undelivered event (non-locking read), lease
+//!   the rest, commit. No row lock is ever held across an HTTP call.
+//! - A lease is a token (`lease_owner`) plus an expiry stored in `available_at`; an
+//!   expired lease makes the row claimable again without anyone resetting it.
+//! - Every later change of a claimed row filters on id *and* lease token, so only the
+//!   current holder can complete, retry, release or bury it; repeating one is a no-op.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::mysql::{MySqlDatabaseError, MySqlPool};
+use sqlx::{Connection, FromRow};
+
+use crate::error::DbError;
+
+const CLAIM_CANDIDATES: &str = include_str!("../sql/queue_claim_candidates.sql");
+const CLAIM_BLOCKED: &str = include_str!("../sql/queue_claim_blocked.sql");
+const DEFER: &str = include_str!("../sql/queue_defer.sql");
+const LEASE: &str = include_str!("../sql/queue_lease.sql");
+const COMPLETE: &str = include_str!("../sql/queue_complete.sql");
+const RETRY: &str = include_str!("../sql/queue_retry.sql");
+const RELEASE: &str = include_str!("../sql/queue_release.sql");
+const BURY: &str = include_str!("../sql/queue_bury.sql");
+const BACKLOG: &str = include_str!("../sql/queue_backlog.sql");
+
+/// How long a candidate that must wait for an earlier event of its record steps aside.
+pub const BLOCKED_DEFER: Duration = Duration::from_millis(50);
+
+/// One queue row as claimed.
+#[derive(Debug, Clone, FromRow)]
+pub struct QueueRow {
+    pub id: i64,
+    pub table_name: String,
+    pub record_id: String,
+    pub op_type: String,
+    /// The payload as text, exactly as stored; validated by the worker.
+    pub payload: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Attempts before this claim.
+    pub attempts: u32,
+}
+
+/// What one claim got.
+#[derive(Debug, Default)]
+pub struct Claimed {
+    /// Rows to send now, at most one per record.
+    pub rows: Vec<QueueRow>,
+    /// Rows leased too, but whose attempts were already used up by earlier claims that
+    /// never finished (a worker died each time): the caller buries them.
+    pub exhausted: Vec<QueueRow>,
+    /// Candidates left alone because an earlier event of their record is unfinished.
+    pub blocked: usize,
+}
+
+/// Replace the `{ids}` placeholder of a statement with `n` bind markers.
+pub fn expand_ids(template: &str, n: usize) -> String {
+    let marks = vec!["?"; n.max(1)].join(",");
+    template.replace("{ids}", &marks)
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// True for InnoDB deadlocks (1213) and lock wait timeouts (1205): retry the statement.
+pub fn is_lock_conflict(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.try_downcast_ref::<MySqlDatabaseError>())
+        .is_some_and(|m| matches!(m.number(), 1205 | 1213))
+}
+
+/// Claim up to `limit` rows for `owner` for `lease`.
+pub async fn claim(
+    pool: &MySqlPool,
+    owner: &str,
+    limit: usize,
+    lease: Duration,
+    max_attempts: u32,
+) -> Result<Claimed, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let mut tx = conn.begin().await?;
+    let candidates: Vec<QueueRow> = sqlx::query_as(CLAIM_CANDIDATES)
+        .bind(limit as u64)
+        .fetch_all(&mut *tx)
+        .await?;
+    if candidates.is_empty() {
+        tx.commit().await?;
+        return Ok(Claimed::default());
+    }
+
+    let check = expand_ids(CLAIM_BLOCKED, candidates.len());
+    let mut q = sqlx::query_scalar::<_, i64>(&check);
+    for row in &candidates {
+        q = q.bind(row.id);
+    }
+    let blocked: Vec<i64> = q.fetch_all(&mut *tx).await?;
+
+    let (chosen, waiting): (Vec<QueueRow>, Vec<QueueRow>) = candidates
+        .into_iter()
+        .partition(|r| !blocked.contains(&r.id));
+    if !chosen.is_empty() {
+        let lease_sql = expand_ids(LEASE, chosen.len());
+        let mut q = sqlx::query(&lease_sql).bind(owner).bind(micros(lease));
+        for row in &chosen {
+            q = q.bind(row.id);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    if !waiting.is_empty() {
+        let defer_sql = expand_ids(DEFER, waiting.len());
+        let mut q = sqlx::query(&defer_sql).bind(micros(BLOCKED_DEFER));
+        for row in &waiting {
+            q = q.bind(row.id);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+
+    let (exhausted, rows) = chosen.into_iter().partition(|r| r.attempts >= max_attempts);
+    Ok(Claimed {
+        rows,
+        exhausted,
+        blocked: waiting.len(),
+    })
+}
+
+async fn by_ids(
+    pool: &MySqlPool,
+    template: &str,
+    head: &[Bind<'_>],
+    ids: &[i64],
+    owner: &str,
+) -> Result<u64, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = expand_ids(template, ids.len());
+    let mut q = sqlx::query(&sql);
+    for b in head {
+        q = match b {
+            Bind::I64(v) => q.bind(*v),
+            Bind::Str(s) => q.bind(*s),
+        };
+    }
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.bind(owner).execute(pool).await?.rows_affected())
+}
+
+enum Bind<'a> {
+    I64(i64),
+    Str(&'a str),
+}
+
+/// Mark `ids` delivered if `owner` still holds them. Returns the rows changed.
+pub async fn complete(pool: &MySqlPool, ids: &[i64], owner: &str) -> Result<u64, sqlx::Error> {
+    by_ids(pool, COMPLETE, &[], ids, owner).await
+}
+
+/// Make `ids` available again after `delay`, keeping `error`.
+pub async fn retry(
+    pool: &MySqlPool,
+    ids: &[i64],
+    owner: &str,
+    delay: Duration,
+    error: &str,
+) -> Result<u64, sqlx::Error> {
+    let error = truncate(error, 1000);
+    by_ids(
+        pool,
+        RETRY,
+        &[Bind::I64(micros(delay)), Bind::Str(&error)],
+        ids,
+        owner,
+    )
+    .await
+}
+
+/// Hand back `ids` unsent, without counting the attempt; available again after `delay`.
+pub async fn release(
+    pool: &MySqlPool,
+    ids: &[i64],
+    owner: &str,
+    delay: Duration,
+) -> Result<u64, sqlx::Error> {
+    by_ids(pool, RELEASE, &[Bind::I64(micros(delay))], ids, owner).await
+}
+
+/// Make row `id` a dead letter with `reason`.
+pub async fn bury(
+    pool: &MySqlPool,
+    id: i64,
+    owner: &str,
+    reason: &str,
+) -> Result<u64, sqlx::Error> {
+    let reason = truncate(reason, 1000);
+    Ok(sqlx::query(BURY)
+        .bind(reason)
+        .bind(id)
+        .bind(owner)
+        .execute(pool)
+        .await?
+        .rows_affected())
+}
+
+/// Rows waiting for delivery and the age of the oldest.
+pub async fn backlog(pool: &MySqlPool) -> Result<(i64, Duration), DbError> {
+    let (pending, oldest_us): (i64, i64) = sqlx::query_as(BACKLOG)
+        .fetch_one(pool)
+        .await
+        .map_err(DbError::query("reading the queue backlog"))?;
+    Ok((pending, Duration::from_micros(oldest_us.max(0) as u64)))
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    s[..cut].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_expand_to_bind_markers() {
+        assert_eq!(expand_ids("a IN ({ids}) b", 3), "a IN (?,?,?) b");
+    }
+
+    #[test]
+    fn truncate_respects_char_boundaries() {
+        assert_eq!(truncate("héllo", 2), "h");
+    }
+}

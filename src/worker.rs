@@ -1,10 +1,768 @@
-//! The delivery pool. (being written)
+//! The delivery pool: `concurrency` workers, each looping claim → send → settle.
+//!
+//! - Claim (`queue::claim`): a short transaction; at most one event per record, the
+//!   earliest unfinished one, so a record's events go out in order, one at a time.
+//! - Send: up to `bulk_threshold` rows as concurrent single POSTs (they are distinct
+//!   records), larger batches as bulk calls of at most 1000. A bulk refused as a whole
+//!   (400/413/422) is re-sent record by record to isolate the bad ones.
+//! - Settle, by outcome: 202 → complete (one statement) and write back to the source
+//!   rows; 429/5xx/transport → retry with exponential backoff and jitter (Retry-After
+//!   honoured), dead letter after `max_attempts`; rejected content → dead letter at
+//!   once; 401/403 → hand the rows back unspent and pause every worker (`AuthGate`)
+//!   until the key works again.
+//! - Shutdown: stop claiming, let in-flight deliveries finish within the timeout, hand
+//!   back anything claimed but not sent. A worker killed outright loses nothing: its
+//!   leases expire and the rows are claimed again.
+
+use std::collections::BTreeMap;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use anyhow::Context;
+use chrono::SecondsFormat;
+use futures_util::stream::{self, StreamExt};
+use serde_json::value::RawValue;
+use sqlx::mysql::MySqlPool;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::cli::WorkArgs;
+use crate::certyo::{ApiError, BulkItemOutcome, CertyoClient, Record, Retry, BULK_MAX};
+use crate::cli::{DeliveryArgs, WorkArgs};
+use crate::config::{ApiConfig, DbConfig};
+use crate::error::ConfigError;
+use crate::queue::{self, QueueRow};
+use crate::writeback::{self, Delivered};
 
-pub async fn run_cli(_args: &WorkArgs, _stop: CancellationToken) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("work is not implemented yet")
+/// Shortest pause after an empty claim; doubles up to `poll_interval`.
+const IDLE_MIN: Duration = Duration::from_millis(10);
+/// Longest pause between attempts to reach an unreachable database.
+const DB_BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Concurrent single POSTs when isolating the records of a refused bulk call.
+const ISOLATION_CONCURRENCY: usize = 32;
+
+/// Delivery settings, validated.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub concurrency: usize,
+    pub batch_size: usize,
+    pub bulk_threshold: usize,
+    pub poll_interval: Duration,
+    pub lease: Duration,
+    pub max_attempts: u32,
+    pub retry_initial: Duration,
+    pub retry_max: Duration,
+    pub auth_retry: Duration,
+    pub progress_interval: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+impl WorkerConfig {
+    pub fn from_args(a: &DeliveryArgs, shutdown_timeout: Duration) -> Result<Self, ConfigError> {
+        let cfg = WorkerConfig {
+            concurrency: a.concurrency,
+            batch_size: a.batch_size,
+            bulk_threshold: a.bulk_threshold,
+            poll_interval: a.poll_interval,
+            lease: a.lease,
+            max_attempts: a.max_attempts,
+            retry_initial: a.retry_initial,
+            retry_max: a.retry_max,
+            auth_retry: a.auth_retry,
+            progress_interval: a.progress_interval,
+            shutdown_timeout,
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |name, reason: &str| {
+            Err(ConfigError::Invalid {
+                name,
+                reason: reason.into(),
+            })
+        };
+        if self.concurrency == 0 || self.concurrency > 256 {
+            return bad("--concurrency", "must be between 1 and 256");
+        }
+        if self.batch_size == 0 || self.batch_size > 10_000 {
+            return bad("--batch-size", "must be between 1 and 10000");
+        }
+        if self.poll_interval.is_zero() {
+            return bad("--poll-interval", "must be above zero");
+        }
+        if self.lease < Duration::from_secs(1) {
+            return bad("--lease", "must be at least 1s");
+        }
+        if self.max_attempts == 0 {
+            return bad("--max-attempts", "must be at least 1");
+        }
+        if self.retry_initial.is_zero() || self.retry_max < self.retry_initial {
+            return bad(
+                "--retry-initial/--retry-max",
+                "need 0 < retry-initial <= retry-max",
+            );
+        }
+        if self.auth_retry.is_zero() || self.progress_interval.is_zero() {
+            return bad("--auth-retry/--progress-interval", "must be above zero");
+        }
+        Ok(())
+    }
+
+    /// Delay before the next attempt of a row that has had `attempts` attempts:
+    /// `retry_initial × 2^(attempts-1)`, capped at `retry_max`, scaled by a random
+    /// factor in [0.5, 1.0] so that rows failed together do not return together.
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        let exp = attempts.saturating_sub(1).min(30);
+        let base = self
+            .retry_initial
+            .saturating_mul(1u32 << exp)
+            .min(self.retry_max);
+        base.mul_f64(0.5 + fastrand::f64() / 2.0)
+    }
+}
+
+/// Counters of what the pool did; read by the progress line and by tests.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub delivered: AtomicU64,
+    pub retried: AtomicU64,
+    pub dead: AtomicU64,
+    pub released: AtomicU64,
+    pub claim_conflicts: AtomicU64,
+    pub api_calls: AtomicU64,
+}
+
+/// Pauses every worker after Certyo refused the credentials.
+#[derive(Debug, Default)]
+pub struct AuthGate {
+    closed_until: Mutex<Option<Instant>>,
+    failing: AtomicBool,
+}
+
+impl AuthGate {
+    /// Close for `pause`. Returns true if it was open (so the caller logs loudly once).
+    fn close(&self, pause: Duration) -> bool {
+        let was_failing = self.failing.swap(true, Ordering::SeqCst);
+        if let Ok(mut until) = self.closed_until.lock() {
+            *until = Some(Instant::now() + pause);
+        }
+        !was_failing
+    }
+
+    /// How long to wait before claiming, if closed.
+    fn wait(&self) -> Option<Duration> {
+        let until = self.closed_until.lock().ok().and_then(|u| *u)?;
+        until.checked_duration_since(Instant::now())
+    }
+
+    /// A call went through: open for good.
+    fn opened(&self) -> bool {
+        if let Ok(mut until) = self.closed_until.lock() {
+            *until = None;
+        }
+        self.failing.swap(false, Ordering::SeqCst)
+    }
+
+    /// True while the last call was refused for credentials (for readiness checks).
+    pub fn is_failing(&self) -> bool {
+        self.failing.load(Ordering::SeqCst)
+    }
+}
+
+/// What became of one row.
+#[derive(Debug)]
+enum Outcome {
+    Delivered(Option<String>),
+    Retry {
+        error: String,
+        after: Option<Duration>,
+    },
+    Dead(String),
+    Unauthorised(String),
+    Unsent,
+}
+
+impl Outcome {
+    fn from_error(e: ApiError) -> Outcome {
+        match e.retry() {
+            Retry::Never => Outcome::Dead(e.to_string()),
+            Retry::AfterConfigFix => Outcome::Unauthorised(e.to_string()),
+            Retry::Later(after) => Outcome::Retry {
+                error: e.to_string(),
+                after,
+            },
+        }
+    }
+}
+
+/// Everything the workers share.
+pub struct Delivery {
+    db: MySqlPool,
+    client: CertyoClient,
+    cfg: WorkerConfig,
+    schema: String,
+    instance: String,
+    pub stats: Arc<Stats>,
+    pub auth: Arc<AuthGate>,
+}
+
+impl Delivery {
+    pub fn new(db: MySqlPool, client: CertyoClient, cfg: WorkerConfig, schema: String) -> Self {
+        Delivery {
+            db,
+            client,
+            cfg,
+            schema,
+            instance: instance_name(),
+            stats: Arc::default(),
+            auth: Arc::default(),
+        }
+    }
+
+    /// Run the pool until `stop`, then drain in-flight work within the shutdown timeout.
+    /// Returns false if some deliveries were still running when the timeout passed
+    /// (their rows return to the queue when their leases expire).
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) -> bool {
+        let tracker = TaskTracker::new();
+        for idx in 0..self.cfg.concurrency {
+            let me = Arc::clone(&self);
+            let stop = stop.clone();
+            tracker.spawn(async move { me.worker_loop(idx, stop).await });
+        }
+        let progress_stop = CancellationToken::new();
+        let me = Arc::clone(&self);
+        let ps = progress_stop.clone();
+        let progress = tokio::spawn(async move { me.progress_loop(ps).await });
+        tracker.close();
+
+        stop.cancelled().await;
+        let drained = tokio::time::timeout(self.cfg.shutdown_timeout, tracker.wait())
+            .await
+            .is_ok();
+        progress_stop.cancel();
+        let _ = progress.await;
+        if !drained {
+            tracing::warn!(
+                event = "worker.shutdown_timeout",
+                "shutdown timeout passed with deliveries in flight; their rows return to the queue when their leases expire"
+            );
+        }
+        drained
+    }
+
+    async fn worker_loop(&self, idx: usize, stop: CancellationToken) {
+        let mut idle = IDLE_MIN;
+        let mut db_backoff = Duration::from_millis(100);
+        let mut db_failing = false;
+        let mut seq: u64 = 0;
+        while !stop.is_cancelled() {
+            if let Some(wait) = self.auth.wait() {
+                if sleep_or_stop(wait, &stop).await {
+                    break;
+                }
+                if self.client.reload_key() {
+                    tracing::info!(
+                        event = "worker.key_reloaded",
+                        "API key file changed; trying the new key"
+                    );
+                }
+                continue;
+            }
+            seq += 1;
+            let owner = format!("{}/{idx}/{seq}", self.instance);
+            match queue::claim(
+                &self.db,
+                &owner,
+                self.cfg.batch_size,
+                self.cfg.lease,
+                self.cfg.max_attempts,
+            )
+            .await
+            {
+                Err(e) if queue::is_lock_conflict(&e) => {
+                    self.stats.claim_conflicts.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(event = "queue.claim_conflict", error = %e, "claim conflict; retrying");
+                }
+                Err(e) => {
+                    if !db_failing {
+                        tracing::warn!(event = "queue.claim_failed", worker = idx, error = %e, "cannot claim; retrying with backoff");
+                        db_failing = true;
+                    }
+                    if sleep_or_stop(db_backoff, &stop).await {
+                        break;
+                    }
+                    db_backoff = (db_backoff * 2).min(DB_BACKOFF_MAX);
+                }
+                Ok(claimed) => {
+                    if db_failing {
+                        tracing::info!(
+                            event = "queue.claim_recovered",
+                            worker = idx,
+                            "database reachable again"
+                        );
+                        db_failing = false;
+                    }
+                    db_backoff = Duration::from_millis(100);
+                    if claimed.rows.is_empty() && claimed.exhausted.is_empty() {
+                        if sleep_or_stop(idle, &stop).await {
+                            break;
+                        }
+                        idle = (idle * 2).min(self.cfg.poll_interval);
+                        continue;
+                    }
+                    idle = IDLE_MIN;
+                    self.deliver(&owner, claimed, &stop).await;
+                }
+            }
+        }
+    }
+
+    /// Send one claim's rows and settle every one of them.
+    async fn deliver(&self, owner: &str, claimed: queue::Claimed, stop: &CancellationToken) {
+        let mut settled: Vec<(QueueRow, Outcome)> =
+            Vec::with_capacity(claimed.rows.len() + claimed.exhausted.len());
+        for row in claimed.exhausted {
+            let reason = format!(
+                "gave up after {} attempts: each claim ended without an answer (worker stopped or lease expired)",
+                row.attempts
+            );
+            settled.push((row, Outcome::Dead(reason)));
+        }
+        let mut sendable: Vec<(QueueRow, Record)> = Vec::with_capacity(claimed.rows.len());
+        for row in claimed.rows {
+            match self.to_record(&row) {
+                Ok(rec) => sendable.push((row, rec)),
+                Err(reason) => settled.push((row, Outcome::Dead(reason))),
+            }
+        }
+        if stop.is_cancelled() {
+            settled.extend(sendable.into_iter().map(|(row, _)| (row, Outcome::Unsent)));
+        } else if sendable.len() <= self.cfg.bulk_threshold {
+            let records: Vec<&Record> = sendable.iter().map(|(_, r)| r).collect();
+            let outcomes = self.send_singles(&records, records.len()).await;
+            settled.extend(sendable.into_iter().map(|(row, _)| row).zip(outcomes));
+        } else {
+            for chunk in chunks_owned(sendable, BULK_MAX) {
+                if stop.is_cancelled() {
+                    settled.extend(chunk.into_iter().map(|(row, _)| (row, Outcome::Unsent)));
+                    continue;
+                }
+                let outcomes = self.send_bulk(&chunk).await;
+                settled.extend(chunk.into_iter().map(|(row, _)| row).zip(outcomes));
+            }
+        }
+        self.settle(owner, settled).await;
+    }
+
+    fn to_record(&self, row: &QueueRow) -> Result<Record, String> {
+        let text = row.payload.as_deref().ok_or("payload is NULL")?;
+        let payload: Box<RawValue> =
+            serde_json::from_str(text).map_err(|e| format!("payload is not valid JSON: {e}"))?;
+        if !payload.get().starts_with('{') {
+            return Err("payload is not a JSON object".into());
+        }
+        if !matches!(
+            row.op_type.as_str(),
+            "insert" | "update" | "delete" | "upsert"
+        ) {
+            return Err(format!("unknown op_type {:?}", row.op_type));
+        }
+        let api = self.client.config();
+        Ok(Record {
+            tenant_id: api.tenant_id.clone(),
+            database: api.database.clone(),
+            collection: row.table_name.clone(),
+            record_id: row.record_id.clone(),
+            record_payload: payload,
+            operation_type: row.op_type.clone(),
+            source_timestamp: Some(row.created_at.to_rfc3339_opts(SecondsFormat::Micros, true)),
+            idempotency_key: format!("queue-{}", row.id),
+        })
+    }
+
+    /// Single POSTs, `concurrency` at a time; outcomes in input order.
+    async fn send_singles(&self, records: &[&Record], concurrency: usize) -> Vec<Outcome> {
+        // Futures built up front: a closure inside the stream would trip rustc's
+        // higher-ranked Send check when the worker is spawned.
+        let calls: Vec<_> = records.iter().map(|r| self.send_one(r)).collect();
+        stream::iter(calls)
+            .buffered(concurrency.max(1))
+            .collect()
+            .await
+    }
+
+    async fn send_one(&self, record: &Record) -> Outcome {
+        self.stats.api_calls.fetch_add(1, Ordering::Relaxed);
+        match self.client.ingest(record).await {
+            Ok(ok) => Outcome::Delivered(ok.record_hash),
+            Err(e) => Outcome::from_error(e),
+        }
+    }
+
+    /// One bulk call; a call refused as a whole for its content is retried record by
+    /// record so that only the bad records fail.
+    async fn send_bulk(&self, chunk: &[(QueueRow, Record)]) -> Vec<Outcome> {
+        let records: Vec<Record> = chunk.iter().map(|(_, r)| r.clone()).collect();
+        self.stats.api_calls.fetch_add(1, Ordering::Relaxed);
+        match self.client.ingest_bulk(&records).await {
+            Ok(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    BulkItemOutcome::Accepted(ok) => Outcome::Delivered(ok.record_hash),
+                    BulkItemOutcome::Failed(e) => Outcome::from_error(e),
+                })
+                .collect(),
+            Err(e) if e.retry() == Retry::Never => {
+                tracing::info!(
+                    event = "worker.bulk_isolate", records = records.len(), error = %e,
+                    "bulk call refused as a whole; sending its records one by one to isolate the bad ones"
+                );
+                let refs: Vec<&Record> = records.iter().collect();
+                self.send_singles(&refs, ISOLATION_CONCURRENCY).await
+            }
+            Err(e) => {
+                let template = Outcome::from_error(e);
+                chunk.iter().map(|_| clone_outcome(&template)).collect()
+            }
+        }
+    }
+
+    /// Apply every row's outcome to the queue.
+    async fn settle(&self, owner: &str, settled: Vec<(QueueRow, Outcome)>) {
+        let mut delivered: Vec<(&QueueRow, Option<String>)> = Vec::new();
+        let mut retry: BTreeMap<u32, (Vec<i64>, String, Option<Duration>)> = BTreeMap::new();
+        let mut unsent: Vec<i64> = Vec::new();
+        let mut unauthorised: Vec<i64> = Vec::new();
+        let mut auth_error: Option<String> = None;
+        let mut bury: Vec<(&QueueRow, String)> = Vec::new();
+
+        for (row, outcome) in &settled {
+            match outcome {
+                Outcome::Delivered(hash) => delivered.push((row, hash.clone())),
+                Outcome::Dead(reason) => bury.push((row, reason.clone())),
+                Outcome::Unsent => unsent.push(row.id),
+                Outcome::Unauthorised(e) => {
+                    unauthorised.push(row.id);
+                    auth_error.get_or_insert_with(|| e.clone());
+                }
+                Outcome::Retry { error, after } => {
+                    let attempts = row.attempts + 1;
+                    if attempts >= self.cfg.max_attempts {
+                        bury.push((row, format!("gave up after {attempts} attempts: {error}")));
+                    } else {
+                        let entry = retry
+                            .entry(attempts)
+                            .or_insert_with(|| (Vec::new(), error.clone(), None));
+                        entry.0.push(row.id);
+                        entry.2 = entry.2.max(*after);
+                    }
+                }
+            }
+        }
+
+        if !delivered.is_empty() {
+            if self.auth.opened() {
+                tracing::info!(
+                    event = "worker.auth_recovered",
+                    "Certyo accepts the API key again; delivery resumed"
+                );
+            }
+            self.complete(owner, &delivered).await;
+        }
+        for (attempts, (ids, error, after)) in retry {
+            let delay = self.cfg.backoff(attempts).max(after.unwrap_or_default());
+            tracing::debug!(event = "queue.retry", rows = ids.len(), attempts, delay = ?delay, error = %error);
+            if self
+                .with_db_retry("queue.retry", || {
+                    queue::retry(&self.db, &ids, owner, delay, &error)
+                })
+                .await
+            {
+                self.stats
+                    .retried
+                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+            }
+        }
+        for (row, reason) in bury {
+            tracing::warn!(
+                event = "queue.dead_letter", id = row.id, table = %row.table_name, record_id = %row.record_id,
+                reason = %reason, "dead letter"
+            );
+            if self
+                .with_db_retry("queue.bury", || {
+                    queue::bury(&self.db, row.id, owner, &reason)
+                })
+                .await
+            {
+                self.stats.dead.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if let Some(error) = auth_error {
+            if self.auth.close(self.cfg.auth_retry) {
+                tracing::error!(
+                    event = "worker.unauthorised", error = %error, retry_in = ?self.cfg.auth_retry,
+                    "Certyo refused our credentials: delivery paused, no attempts counted; fix CERTYO_API_KEY / CERTYO_TENANT_ID (a key file is re-read on each retry)"
+                );
+            } else {
+                tracing::warn!(event = "worker.unauthorised", error = %error, "still unauthorised; delivery stays paused");
+            }
+            let ids = unauthorised;
+            if self
+                .with_db_retry("queue.release", || {
+                    queue::release(&self.db, &ids, owner, Duration::ZERO)
+                })
+                .await
+            {
+                self.stats
+                    .released
+                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+            }
+        }
+        if !unsent.is_empty()
+            && self
+                .with_db_retry("queue.release", || {
+                    queue::release(&self.db, &unsent, owner, Duration::ZERO)
+                })
+                .await
+        {
+            self.stats
+                .released
+                .fetch_add(unsent.len() as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Mark delivered and write back to the source rows.
+    async fn complete(&self, owner: &str, delivered: &[(&QueueRow, Option<String>)]) {
+        let ids: Vec<i64> = delivered.iter().map(|(r, _)| r.id).collect();
+        if !self
+            .with_db_retry("queue.complete", || queue::complete(&self.db, &ids, owner))
+            .await
+        {
+            return;
+        }
+        self.stats
+            .delivered
+            .fetch_add(ids.len() as u64, Ordering::Relaxed);
+        let items: Vec<Delivered> = delivered
+            .iter()
+            .filter(|(r, _)| r.op_type != "delete")
+            .map(|(r, hash)| Delivered {
+                queue_id: r.id,
+                table: r.table_name.clone(),
+                record_id: r.record_id.clone(),
+                record_hash: hash.clone(),
+            })
+            .collect();
+        if items.is_empty() {
+            return;
+        }
+        if let Err(e) = writeback::write_back(&self.db, &self.schema, &items).await {
+            tracing::warn!(event = "writeback.failed", rows = items.len(), error = %e, "could not write the anchoring status back to the source rows");
+        }
+    }
+
+    /// Run a settling statement, retrying database errors for up to half a lease (the
+    /// rows are ours until the lease expires; after that another worker may redo them,
+    /// which idempotency keys make harmless). Returns whether it succeeded.
+    async fn with_db_retry<F, Fut>(&self, what: &'static str, mut op: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<u64, sqlx::Error>>,
+    {
+        let deadline = Instant::now() + self.cfg.lease / 2;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match op().await {
+                Ok(_) => return true,
+                Err(e) if Instant::now() + pause < deadline => {
+                    tracing::warn!(event = what, error = %e, "database error settling rows; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => {
+                    tracing::error!(event = what, error = %e, "database error settling rows; they return to the queue when their lease expires");
+                    return false;
+                }
+            }
+        }
+    }
+
+    async fn progress_loop(&self, stop: CancellationToken) {
+        let mut last = self.stats.delivered.load(Ordering::Relaxed);
+        let mut last_at = Instant::now();
+        loop {
+            if sleep_or_stop(self.cfg.progress_interval, &stop).await {
+                return;
+            }
+            let now_delivered = self.stats.delivered.load(Ordering::Relaxed);
+            let rate = (now_delivered - last) as f64 / last_at.elapsed().as_secs_f64().max(0.001);
+            last = now_delivered;
+            last_at = Instant::now();
+            match queue::backlog(&self.db).await {
+                Ok((pending, oldest)) => tracing::info!(
+                    event = "worker.progress",
+                    delivered_per_s = format!("{rate:.0}"),
+                    pending,
+                    oldest_pending = ?Duration::from_millis(oldest.as_millis() as u64),
+                    delivered_total = now_delivered,
+                    dead_total = self.stats.dead.load(Ordering::Relaxed),
+                    "progress"
+                ),
+                Err(e) => {
+                    tracing::warn!(event = "worker.progress", error = %e, "cannot read the backlog")
+                }
+            }
+        }
+    }
+}
+
+fn clone_outcome(o: &Outcome) -> Outcome {
+    match o {
+        Outcome::Delivered(h) => Outcome::Delivered(h.clone()),
+        Outcome::Retry { error, after } => Outcome::Retry {
+            error: error.clone(),
+            after: *after,
+        },
+        Outcome::Dead(r) => Outcome::Dead(r.clone()),
+        Outcome::Unauthorised(e) => Outcome::Unauthorised(e.clone()),
+        Outcome::Unsent => Outcome::Unsent,
+    }
+}
+
+fn chunks_owned<T>(mut v: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut out = Vec::with_capacity(v.len().div_ceil(size));
+    while v.len() > size {
+        let rest = v.split_off(size);
+        out.push(v);
+        v = rest;
+    }
+    out.push(v);
+    out
+}
+
+/// Sleep for `d` unless `stop` fires first; returns true if stopped.
+async fn sleep_or_stop(d: Duration, stop: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = stop.cancelled() => true,
+        _ = tokio::time::sleep(d) => false,
+    }
+}
+
+/// A name for this process in lease tokens: host, pid and a random tag.
+fn instance_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().chars().take(40).collect::<String>())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}:{}:{:04x}", std::process::id(), fastrand::u16(..))
+}
+
+/// `certyo-queue work`: validate everything, connect, run until a signal.
+pub async fn run_cli(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result<ExitCode> {
+    let db_cfg = DbConfig::from_args(&args.db)?;
+    let schema = db_cfg.schema().unwrap_or_default();
+    let api = ApiConfig::from_args(&args.api, &schema)?;
+    let cfg = WorkerConfig::from_args(&args.delivery, args.shutdown_timeout)?;
+    tracing::info!(
+        event = "worker.start",
+        database = %db_cfg,
+        certyo = %api.base_url,
+        tenant = %api.tenant_id,
+        certyo_database = %api.database,
+        concurrency = cfg.concurrency,
+        batch_size = cfg.batch_size,
+        bulk_threshold = cfg.bulk_threshold,
+        poll_interval = ?cfg.poll_interval,
+        lease = ?cfg.lease,
+        max_attempts = cfg.max_attempts,
+        "starting certyo-queue work (API key: set, not shown)"
+    );
+    let client = CertyoClient::new(api, args.api.api_key_file.clone())
+        .context("setting up the Certyo client")?;
+    let db = crate::db::connect(&db_cfg, (cfg.concurrency + 6) as u32).await?;
+    ensure_migrated(&db).await?;
+
+    let delivery = Arc::new(Delivery::new(db.clone(), client, cfg, schema));
+    let drained = delivery.run(stop).await;
+    db.close().await;
+    tracing::info!(event = "worker.stopped", clean = drained, "stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn ensure_migrated(db: &MySqlPool) -> anyhow::Result<()> {
+    let mut conn = db.acquire().await.context("connecting to the database")?;
+    let pending = crate::schema::pending(&mut conn).await?;
+    if !pending.is_empty() {
+        anyhow::bail!(
+            "the queue schema is not installed or out of date ({} migration(s) pending); run `certyo-queue migrate` first",
+            pending.len()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> WorkerConfig {
+        WorkerConfig {
+            concurrency: 1,
+            batch_size: 10,
+            bulk_threshold: 10,
+            poll_interval: Duration::from_millis(500),
+            lease: Duration::from_secs(60),
+            max_attempts: 5,
+            retry_initial: Duration::from_secs(1),
+            retry_max: Duration::from_secs(60),
+            auth_retry: Duration::from_secs(60),
+            progress_interval: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let c = cfg();
+        for _ in 0..100 {
+            let d1 = c.backoff(1);
+            assert!(
+                d1 >= Duration::from_millis(500) && d1 <= Duration::from_secs(1),
+                "{d1:?}"
+            );
+            let d3 = c.backoff(3);
+            assert!(
+                d3 >= Duration::from_secs(2) && d3 <= Duration::from_secs(4),
+                "{d3:?}"
+            );
+            assert!(c.backoff(40) <= Duration::from_secs(60));
+        }
+    }
+
+    #[test]
+    fn zero_concurrency_is_refused() {
+        let mut c = cfg();
+        c.concurrency = 0;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("--concurrency"));
+    }
+
+    #[test]
+    fn chunks_keep_order_and_size() {
+        let v: Vec<u32> = (0..2500).collect();
+        let c = chunks_owned(v, 1000);
+        assert_eq!(
+            c.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![1000, 1000, 500]
+        );
+        assert_eq!(c[2][0], 2000);
+    }
 }
