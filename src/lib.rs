@@ -14,6 +14,7 @@
 //! - `tasks`: scheduled cleanup and verification under one leader.
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
 //! - `shutdown`: the signal handling that cancels everything.
+//! - `writeback`: marks delivered versions on their source rows (status, hash).
 //!
 //! Every SQL statement is a file under `sql/` or `migrations/`.
 
