@@ -139,3 +139,127 @@ where
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_certyo-queue")
 }
+
+/// The guide's `products` table, plus an auto-updated `updated_at`.
+pub const PRODUCTS_DDL: &str = "CREATE TABLE products (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    sku VARCHAR(64) NOT NULL,
+    name VARCHAR(255) NOT NULL,
+    category VARCHAR(100) NULL,
+    price DECIMAL(10,2) NULL,
+    batch_number VARCHAR(64) NULL,
+    manufactured_at DATETIME NULL,
+    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+) ENGINE=InnoDB";
+
+impl TestDb {
+    /// A fresh database with a captured `products` table (the `migrate` command's code).
+    pub async fn with_products() -> TestDb {
+        let db = TestDb::empty().await;
+        db.exec(PRODUCTS_DDL).await;
+        db.capture(&["products"]).await;
+        db
+    }
+
+    /// Run `migrate --table …` for these tables.
+    pub async fn capture(&self, tables: &[&str]) {
+        let plan = certyo_queue::migrate::MigratePlan {
+            tables: tables.iter().map(|t| t.to_string()).collect(),
+            ..Default::default()
+        };
+        certyo_queue::migrate::run(&self.pool, &plan).await.expect("migrate");
+    }
+
+    /// Insert `n` products named p0…p{n-1}.
+    pub async fn insert_products(&self, n: usize) {
+        for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|i| format!("('SKU-{i}', 'p{i}', 'cat', {}.50, 'B1', '2026-01-02 03:04:05')", i % 100))
+                .collect();
+            self.exec(&format!(
+                "INSERT INTO products (sku, name, category, price, batch_number, manufactured_at) VALUES {}",
+                values.join(",")
+            ))
+            .await;
+        }
+    }
+
+    /// Queue rows not yet delivered and not dead.
+    pub async fn pending(&self) -> i64 {
+        self.scalar("SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND dead_at IS NULL").await
+    }
+
+    pub async fn dead(&self) -> i64 {
+        self.scalar("SELECT COUNT(*) FROM certyo_queue WHERE dead_at IS NOT NULL").await
+    }
+
+    /// Every queue id, as the idempotency keys the worker sends.
+    pub async fn queue_keys(&self) -> std::collections::HashSet<String> {
+        sqlx::query_scalar::<_, i64>("SELECT id FROM certyo_queue")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|id| format!("queue-{id}"))
+            .collect()
+    }
+}
+
+/// Worker settings for tests: fast polling and retries.
+pub fn worker_config(concurrency: usize) -> certyo_queue::worker::WorkerConfig {
+    certyo_queue::worker::WorkerConfig {
+        concurrency,
+        batch_size: 100,
+        bulk_threshold: 10,
+        poll_interval: Duration::from_millis(50),
+        lease: Duration::from_secs(30),
+        max_attempts: 20,
+        retry_initial: Duration::from_millis(20),
+        retry_max: Duration::from_millis(200),
+        auth_retry: Duration::from_millis(300),
+        progress_interval: Duration::from_secs(60),
+        shutdown_timeout: Duration::from_secs(10),
+    }
+}
+
+/// API settings pointing at an emulator with its default key and tenant.
+pub fn api_config(base_url: &str, database: &str) -> certyo_queue::config::ApiConfig {
+    let defaults = certyo_queue::emulator::EmulatorConfig::default();
+    certyo_queue::config::ApiConfig {
+        base_url: base_url.parse().expect("emulator URL"),
+        api_key: certyo_queue::config::ApiKey::new(defaults.api_key),
+        tenant_id: defaults.tenant_id,
+        database: database.to_string(),
+        request_timeout: Duration::from_secs(10),
+    }
+}
+
+/// A worker pool running in this process.
+pub struct RunningWorker {
+    pub delivery: std::sync::Arc<certyo_queue::worker::Delivery>,
+    pub stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<bool>,
+}
+
+impl RunningWorker {
+    pub fn start(
+        db: &TestDb,
+        api: certyo_queue::config::ApiConfig,
+        key_file: Option<std::path::PathBuf>,
+        cfg: certyo_queue::worker::WorkerConfig,
+    ) -> RunningWorker {
+        let client = certyo_queue::certyo::CertyoClient::new(api, key_file).expect("client");
+        let delivery =
+            std::sync::Arc::new(certyo_queue::worker::Delivery::new(db.pool.clone(), client, cfg, db.name.clone()));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn(std::sync::Arc::clone(&delivery).run(stop.clone()));
+        RunningWorker { delivery, stop, task }
+    }
+
+    /// Stop and wait; returns whether in-flight work drained within the timeout.
+    pub async fn stop(self) -> bool {
+        self.stop.cancel();
+        self.task.await.expect("worker task")
+    }
+}
