@@ -194,8 +194,9 @@ pub struct VerifyArgs {
 }
 
 /// Emulator settings. Documented choices for what the real API leaves open are in
-/// the README ("Certyo contract assumptions").
+/// the README ("Certyo contract assumptions") and in `--help`.
 #[derive(Debug, Clone, Args)]
+#[command(after_long_help = EMULATOR_CHOICES)]
 pub struct EmulatorArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -235,6 +236,21 @@ pub struct EmulatorArgs {
     #[arg(long, default_value = "16MiB", value_parser = parse_size)]
     pub max_bulk_body: usize,
 }
+
+const EMULATOR_CHOICES: &str = "\
+Choices where the Certyo documentation is silent:
+  recordHash   lowercase hex SHA-256 of the canonical JSON of recordPayload: object keys
+               sorted at every level, no whitespace, serde_json's rendering of strings
+               and numbers.
+  replay       the same idempotencyKey within 24 h answers 202 with the first answer and
+               idempotencyReplayed=true; nothing is stored again.
+  anchoring    verify answers verified=true, anchoredOnChain=true, verificationStatus=pass
+               once the record's latest version is older than --anchor-delay; before that
+               verified=false, verificationStatus=pending; an unknown record is 404.
+  errors       {\"error\": \"...\", \"field\": \"...\"}; 413 past --max-body/--max-bulk-body;
+               429 carries Retry-After in whole seconds; 500 carries X-Correlation-Id.
+  inspection   GET /_emulator/records (no key needed) lists every version of every record,
+               arrival order, replays, and the most requests in flight per record.";
 
 /// How the emulator answers a bulk call (the real API does not document it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
