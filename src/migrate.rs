@@ -324,7 +324,7 @@ async fn apply_capture(
             return Err(e);
         }
     }
-    tracing::info!(event = "migrate.capture", table = %cp.table, triggers = ?cp.triggers, columns_added = ?cp.columns_added);
+    tracing::debug!(event = "migrate.capture", table = %cp.table, triggers = ?cp.triggers, columns_added = ?cp.columns_added);
     Ok(())
 }
 
