@@ -1,1 +1,262 @@
-//! (being written)
+//! Capture: the triggers and tracking columns that make a business table feed
+//! `certyo_queue`, generated from `information_schema`.
+//!
+//! Invariants:
+//! - Every capture trigger enqueues nothing while `@certyo_queue_writeback` is set (the
+//!   worker's write-back); the UPDATE triggers act only when a business column changed
+//!   (NULL-safe, byte-wise for text; `certyo_*` and ON UPDATE CURRENT_TIMESTAMP columns
+//!   are not compared, the latter stay in the payload).
+//! - Tracking columns (`certyo_*`) are added, never altered or dropped, and never appear
+//!   in payloads.
+//! - Triggers are replaced under `LOCK TABLES t WRITE, certyo_queue WRITE`, so no write
+//!   to `t` can fall between the DROP and the CREATE.
+//! - Our triggers are recognised by their name (`certyo_<table>_{bu,ai,au,ad}`) and the
+//!   marker comment in their body; a body equal to the generated one is current.
+//! - Only names found in information_schema and free of quotes, backslashes and control
+//!   characters are ever quoted into SQL.
+
+pub mod introspect;
+pub mod template;
+pub mod triggers;
+
+use sqlx::mysql::MySqlConnection;
+use sqlx::Row;
+
+pub use introspect::{check_name, inspect, inspect_for_capture, TableShape};
+use template::{fill, quote_ident, statement};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("table `{table}` does not exist in database `{schema}` (or is a view, or this user may not see it)")]
+    UnknownTable { table: String, schema: String },
+    #[error(
+        "table `{0}` has no primary key; capture needs one to identify rows (add a PRIMARY KEY)"
+    )]
+    NoPrimaryKey(String),
+    #[error("refusing table name {0:?}: names with quotes, backticks, backslashes or control characters are not supported")]
+    BadName(String),
+    #[error("refusing table `{table}`: column name {column:?} is not supported (quotes, backslashes, control characters, or a certyo_ key column)")]
+    BadColumnName { table: String, column: String },
+    #[error("`{0}` is certyo-queue's own table and cannot be captured")]
+    Reserved(String),
+    #[error("{context}: {source}")]
+    Db {
+        context: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+impl CaptureError {
+    pub fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> CaptureError {
+        move |source| CaptureError::Db { context, source }
+    }
+}
+
+/// A table that currently has capture triggers of ours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedTable {
+    pub name: String,
+    /// Primary key columns in key order (a composite `record_id` lists them so).
+    pub pk_columns: Vec<String>,
+    /// Columns that make up the payload (all but `certyo_*`).
+    pub business_columns: Vec<String>,
+}
+
+/// How a table's triggers compare with what `migrate` would generate now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TriggerState {
+    /// All four triggers present with the current bodies.
+    Current,
+    /// Some present but missing or outdated (e.g. a column was added): rerun migrate.
+    Drifted,
+    /// None of ours: the table is not captured.
+    Missing,
+}
+
+/// A trigger of ours found in the database.
+#[derive(Debug, Clone)]
+pub struct ExistingTrigger {
+    pub name: String,
+    pub table: String,
+    pub body: String,
+}
+
+/// Every trigger of ours in `schema`.
+pub async fn existing_triggers(
+    conn: &mut MySqlConnection,
+    schema: &str,
+) -> Result<Vec<ExistingTrigger>, CaptureError> {
+    let rows = sqlx::query(include_str!("../sql/capture_triggers_list.sql"))
+        .bind(schema)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(CaptureError::db("listing triggers in information_schema"))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let name: String = row
+            .try_get(0)
+            .map_err(CaptureError::db("decoding triggers"))?;
+        let table: String = row
+            .try_get(1)
+            .map_err(CaptureError::db("decoding triggers"))?;
+        let body: String = row
+            .try_get(2)
+            .map_err(CaptureError::db("decoding triggers"))?;
+        if body.contains(triggers::MARKER) || triggers::trigger_names(&table).contains(&name) {
+            out.push(ExistingTrigger { name, table, body });
+        }
+    }
+    Ok(out)
+}
+
+/// The tables of `schema` that have capture triggers of ours, by name.
+pub async fn captured_tables(
+    conn: &mut MySqlConnection,
+    schema: &str,
+) -> Result<Vec<CapturedTable>, CaptureError> {
+    let mut names: Vec<String> = existing_triggers(conn, schema)
+        .await?
+        .into_iter()
+        .map(|t| t.table)
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        if let Some(shape) = inspect(conn, schema, &name).await? {
+            out.push(CapturedTable {
+                business_columns: shape.business_columns().map(|c| c.name.clone()).collect(),
+                pk_columns: shape.pk,
+                name,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Compare `table`'s triggers with what would be generated now.
+pub async fn trigger_state(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    table: &str,
+) -> Result<TriggerState, CaptureError> {
+    let existing: Vec<ExistingTrigger> = existing_triggers(conn, schema)
+        .await?
+        .into_iter()
+        .filter(|t| t.table == table)
+        .collect();
+    if existing.is_empty() {
+        return Ok(TriggerState::Missing);
+    }
+    let Some(shape) = inspect(conn, schema, table).await? else {
+        return Ok(TriggerState::Missing);
+    };
+    Ok(compare(&shape, &existing))
+}
+
+fn compare(shape: &TableShape, existing: &[ExistingTrigger]) -> TriggerState {
+    let ours: Vec<&ExistingTrigger> = existing.iter().filter(|t| t.table == shape.name).collect();
+    if ours.is_empty() {
+        return TriggerState::Missing;
+    }
+    let wanted = triggers::generate(shape);
+    let current = ours.len() == wanted.len()
+        && wanted.iter().all(|w| {
+            ours.iter()
+                .any(|t| t.name == w.name && triggers::same_body(&t.body, &w.body))
+        });
+    if current {
+        TriggerState::Current
+    } else {
+        TriggerState::Drifted
+    }
+}
+
+/// What capturing one table takes, worked out before anything changes.
+#[derive(Debug, Clone)]
+pub struct CapturePlan {
+    pub table: String,
+    /// Tracking columns and index this run adds (empty: all there).
+    pub columns_added: Vec<String>,
+    /// `ALTER TABLE` adding them, if any.
+    pub alter: Option<String>,
+    /// What happens to the triggers.
+    pub triggers: TriggerState,
+    /// LOCK TABLES, DROP/CREATE TRIGGER…, UNLOCK TABLES; empty when current.
+    pub trigger_statements: Vec<String>,
+}
+
+impl CapturePlan {
+    pub fn changes_anything(&self) -> bool {
+        self.alter.is_some() || !self.trigger_statements.is_empty()
+    }
+
+    /// Every statement, in the order it runs.
+    pub fn statements(&self) -> impl Iterator<Item = &String> {
+        self.alter.iter().chain(self.trigger_statements.iter())
+    }
+}
+
+/// Plan capture of `shape` given the triggers of ours in the schema.
+pub fn plan_capture(shape: &TableShape, existing: &[ExistingTrigger]) -> CapturePlan {
+    let table = quote_ident(&shape.name);
+    let mut columns_added = Vec::new();
+    let mut clauses = Vec::new();
+    for (name, clause) in
+        template::fragment_list(include_str!("../sql/capture_tracking_columns.sql"))
+    {
+        let present = if clause.starts_with("ADD INDEX") {
+            shape.indexes.iter().any(|i| i == name)
+        } else {
+            shape.has_column(name)
+        };
+        if !present {
+            columns_added.push(name.to_string());
+            clauses.push(clause);
+        }
+    }
+    let alter = (!clauses.is_empty()).then(|| {
+        fill(
+            statement(include_str!("../sql/capture_alter_table.sql")),
+            &[("table", &table), ("changes", &clauses.join(", "))],
+        )
+    });
+
+    let state = compare(shape, existing);
+    let mut trigger_statements = Vec::new();
+    if state != TriggerState::Current {
+        trigger_statements.push(fill(
+            statement(include_str!("../sql/capture_lock_tables.sql")),
+            &[("table", &table)],
+        ));
+        for old in existing.iter().filter(|t| t.table == shape.name) {
+            trigger_statements.push(triggers::drop_statement(&old.name));
+        }
+        for def in triggers::generate(shape) {
+            trigger_statements.push(triggers::create_statement(&def, &shape.name));
+        }
+        trigger_statements.push(unlock_statement().to_string());
+    }
+    CapturePlan {
+        table: shape.name.clone(),
+        columns_added,
+        alter,
+        triggers: state,
+        trigger_statements,
+    }
+}
+
+/// DROP TRIGGER statements that stop capturing `table` (empty: not captured).
+pub fn plan_uncapture(table: &str, existing: &[ExistingTrigger]) -> Vec<String> {
+    existing
+        .iter()
+        .filter(|t| t.table == table)
+        .map(|t| triggers::drop_statement(&t.name))
+        .collect()
+}
+
+/// `UNLOCK TABLES`, also run after a failure while the table lock is held.
+pub fn unlock_statement() -> &'static str {
+    statement(include_str!("../sql/capture_unlock_tables.sql"))
+}

@@ -15,6 +15,7 @@
 //! - `leader`: one leader per scheduled job across processes (MySQL named lock).
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
 //! - `shutdown`: the signal handling that cancels everything.
+//! - `writeback`: marks delivered versions on their source rows (status, hash).
 //!
 //! Every SQL statement is a file under `sql/` or `migrations/`.
 
@@ -32,3 +33,4 @@ pub mod schema;
 pub mod shutdown;
 pub mod tasks;
 pub mod worker;
+pub mod writeback;

@@ -1,8 +1,421 @@
-//! The `migrate` command. (being written)
+//! The `migrate` command: apply the queue schema, then install (or refresh, or remove)
+//! the capture triggers and tracking columns of the named tables.
+//!
+//! Sequence, on one connection, under a server-wide named lock that includes the schema
+//! (two migrates of one database queue up, different databases don't block each other):
+//! 1. check every named table (exists, base table, primary key, plain names) — any
+//!    refusal happens here, before anything changes;
+//! 2. apply pending queue-schema migrations (refinery);
+//! 3. per table: one ALTER adding missing tracking columns, then, if the triggers are
+//!    missing or differ from what would be generated now, replace all of them under
+//!    `LOCK TABLES` (no capture gap);
+//! 4. `--uncapture`: drop the table's triggers, keep data, tracking columns, queue rows.
+//!
+//! `--dry-run` does 1 and plans the rest, printing the exact SQL, changing nothing.
+
 use std::process::ExitCode;
 
-use crate::cli::MigrateArgs;
+use sha2::{Digest, Sha256};
+use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlPool};
 
-pub async fn run_cli(_args: &MigrateArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("migrate is not implemented yet")
+use crate::capture::{self, CaptureError, CapturePlan, TableShape, TriggerState};
+use crate::cli::MigrateArgs;
+use crate::config::DbConfig;
+use crate::db;
+use crate::schema::{self, SchemaError};
+
+/// How long a second migrate waits for the first before giving up.
+pub const LOCK_WAIT_SECS: u64 = 60;
+
+/// What to do.
+#[derive(Debug, Clone, Default)]
+pub struct MigratePlan {
+    /// Tables to capture (install or refresh).
+    pub tables: Vec<String>,
+    /// Tables to stop capturing.
+    pub uncapture: Vec<String>,
+    /// Plan and report, change nothing.
+    pub dry_run: bool,
+}
+
+/// What was done (or, with `dry_run`, would be done).
+#[derive(Debug, Clone, Default)]
+pub struct MigrateReport {
+    pub dry_run: bool,
+    /// Queue schema migrations applied, e.g. `V2__queue_worker_columns`.
+    pub schema_migrations: Vec<String>,
+    pub tables: Vec<TableChange>,
+    /// Every statement run (or that would run), in order.
+    pub statements: Vec<String>,
+}
+
+impl MigrateReport {
+    pub fn changed(&self) -> bool {
+        !self.statements.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableChange {
+    pub table: String,
+    pub action: TableAction,
+    /// Tracking columns (and the `certyo_verify` index) added.
+    pub columns_added: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableAction {
+    /// Triggers created where there were none.
+    Installed,
+    /// Triggers replaced because they differed (e.g. a column was added).
+    Regenerated,
+    /// Triggers already current.
+    Unchanged,
+    /// Triggers dropped.
+    Uncaptured,
+    /// `--uncapture` of a table that had no triggers of ours.
+    NotCaptured,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error("cannot reach the database: {0}")]
+    Unreachable(String),
+    #[error(
+        "the database URL names no database; add it as the path, e.g. mysql://user@host:3306/shop"
+    )]
+    NoSchema,
+    #[error("table `{0}` is named both to capture and to uncapture")]
+    Conflict(String),
+    #[error("another `certyo-queue migrate` of database `{schema}` kept its lock for {secs}s; try again when it has finished")]
+    Locked { schema: String, secs: u64 },
+    #[error("permission denied while {doing}: {message}. The migrate user needs GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, TRIGGER, LOCK TABLES ON `{schema}`.* TO <user>")]
+    Privilege {
+        doing: String,
+        message: String,
+        schema: String,
+    },
+    #[error("binary logging is on and this user lacks SUPER, so it may not create triggers ({message}); set GLOBAL log_bin_trust_function_creators = 1 (or in my.cnf), or run migrate as a user with SUPER")]
+    BinlogTrust { message: String },
+    #[error("{doing}: {message}")]
+    Db {
+        doing: String,
+        message: String,
+        /// MySQL error number, when the server gave one.
+        code: Option<u16>,
+    },
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+impl MigrateError {
+    fn from_sqlx(doing: impl Into<String>, schema: &str, err: sqlx::Error) -> MigrateError {
+        let doing = doing.into();
+        let code = err
+            .as_database_error()
+            .and_then(|d| d.try_downcast_ref::<MySqlDatabaseError>())
+            .map(|d| d.number());
+        let message = match err.as_database_error() {
+            Some(d) => d.message().to_string(),
+            None => err.to_string(),
+        };
+        match code {
+            Some(1142 | 1143 | 1044 | 1227) => MigrateError::Privilege {
+                doing,
+                message,
+                schema: schema.to_string(),
+            },
+            Some(1419) => MigrateError::BinlogTrust { message },
+            _ => match err {
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                    MigrateError::Unreachable(message)
+                }
+                _ => MigrateError::Db {
+                    doing,
+                    message,
+                    code,
+                },
+            },
+        }
+    }
+}
+
+/// Run a migrate over a connection from `pool`. The pool must come from `db::connect`
+/// (PIPES_AS_CONCAT off: triggers keep the sql_mode of the session that created them).
+pub async fn run(pool: &MySqlPool, plan: &MigratePlan) -> Result<MigrateReport, MigrateError> {
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(|e| MigrateError::Unreachable(e.to_string()))?;
+    run_on(&mut conn, plan).await
+}
+
+/// Run a migrate on one connection (it holds the named lock and the table locks).
+pub async fn run_on(
+    conn: &mut MySqlConnection,
+    plan: &MigratePlan,
+) -> Result<MigrateReport, MigrateError> {
+    let schema: Option<String> =
+        sqlx::query_scalar(include_str!("../sql/migrate_current_schema.sql"))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| MigrateError::from_sqlx("reading the current database", "?", e))?;
+    let schema = schema.ok_or(MigrateError::NoSchema)?;
+    if let Some(both) = plan.tables.iter().find(|t| plan.uncapture.contains(t)) {
+        return Err(MigrateError::Conflict(both.clone()));
+    }
+    if plan.dry_run {
+        return migrate_locked(conn, &schema, plan).await;
+    }
+    let lock = lock_name(&schema);
+    let got: Option<i64> = sqlx::query_scalar(include_str!("../sql/migrate_lock.sql"))
+        .bind(&lock)
+        .bind(LOCK_WAIT_SECS as i64)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| MigrateError::from_sqlx("taking the migrate lock", &schema, e))?;
+    if got != Some(1) {
+        return Err(MigrateError::Locked {
+            schema,
+            secs: LOCK_WAIT_SECS,
+        });
+    }
+    let result = migrate_locked(conn, &schema, plan).await;
+    let released = sqlx::query(include_str!("../sql/migrate_unlock.sql"))
+        .bind(&lock)
+        .execute(&mut *conn)
+        .await;
+    if let Err(e) = released {
+        tracing::warn!(event = "migrate.unlock", error = %e, "could not release the migrate lock; it goes with the connection");
+    }
+    result
+}
+
+/// The named lock of `schema`'s migrate: server-wide, so it names the schema, and at
+/// most 64 characters (hashed when the schema name is long).
+pub fn lock_name(schema: &str) -> String {
+    let plain = format!("certyo_queue:migrate:{schema}");
+    if plain.chars().count() <= 64 {
+        return plain;
+    }
+    let hash = Sha256::digest(schema.as_bytes());
+    let hex: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("certyo_queue:migrate:{hex}")
+}
+
+async fn migrate_locked(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    plan: &MigratePlan,
+) -> Result<MigrateReport, MigrateError> {
+    // 1. Validate every table before changing anything.
+    let mut shapes: Vec<TableShape> = Vec::new();
+    for name in &plan.tables {
+        shapes.push(capture::inspect_for_capture(conn, schema, name).await?);
+    }
+    for name in &plan.uncapture {
+        capture::check_name(name)?;
+        if capture::inspect(conn, schema, name).await?.is_none() {
+            return Err(CaptureError::UnknownTable {
+                table: name.clone(),
+                schema: schema.to_string(),
+            }
+            .into());
+        }
+    }
+    let mut report = MigrateReport {
+        dry_run: plan.dry_run,
+        ..MigrateReport::default()
+    };
+
+    // 2. The queue schema.
+    let pending = schema::pending(conn).await.map_err(|e| MigrateError::Db {
+        doing: "reading the queue schema history".into(),
+        message: e.to_string(),
+        code: None,
+    })?;
+    if !pending.is_empty() {
+        report.schema_migrations = pending.iter().map(|m| m.name.clone()).collect();
+        report
+            .statements
+            .extend(pending.iter().map(|m| m.sql.trim().to_string()));
+        if !plan.dry_run {
+            let applied = schema::apply(conn).await?;
+            report.schema_migrations = applied;
+        }
+    }
+
+    // 3. Capture.
+    let existing = capture::existing_triggers(conn, schema).await?;
+    for shape in &shapes {
+        let cp = capture::plan_capture(shape, &existing);
+        if !plan.dry_run {
+            apply_capture(conn, schema, &cp).await?;
+        }
+        report.statements.extend(cp.statements().cloned());
+        report.tables.push(TableChange {
+            table: cp.table.clone(),
+            action: match cp.triggers {
+                TriggerState::Current => TableAction::Unchanged,
+                TriggerState::Drifted => TableAction::Regenerated,
+                TriggerState::Missing => TableAction::Installed,
+            },
+            columns_added: cp.columns_added.clone(),
+        });
+    }
+
+    // 4. Uncapture.
+    for name in &plan.uncapture {
+        let drops = capture::plan_uncapture(name, &existing);
+        if !plan.dry_run {
+            for sql in &drops {
+                exec(
+                    conn,
+                    schema,
+                    sql,
+                    format!("dropping the triggers of `{name}`"),
+                )
+                .await?;
+            }
+        }
+        report.tables.push(TableChange {
+            table: name.clone(),
+            action: if drops.is_empty() {
+                TableAction::NotCaptured
+            } else {
+                TableAction::Uncaptured
+            },
+            columns_added: Vec::new(),
+        });
+        report.statements.extend(drops);
+    }
+    Ok(report)
+}
+
+async fn apply_capture(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    cp: &CapturePlan,
+) -> Result<(), MigrateError> {
+    if let Some(alter) = &cp.alter {
+        exec(
+            conn,
+            schema,
+            alter,
+            format!("adding tracking columns to `{}`", cp.table),
+        )
+        .await?;
+    }
+    for sql in &cp.trigger_statements {
+        let step = exec(
+            conn,
+            schema,
+            sql,
+            format!("installing the capture triggers of `{}`", cp.table),
+        )
+        .await;
+        if let Err(e) = step {
+            // Never leave the table locked (the connection may go back to a pool).
+            let _ = sqlx::raw_sql(capture::unlock_statement())
+                .execute(&mut *conn)
+                .await;
+            return Err(e);
+        }
+    }
+    tracing::info!(event = "migrate.capture", table = %cp.table, triggers = ?cp.triggers, columns_added = ?cp.columns_added);
+    Ok(())
+}
+
+/// One DDL statement over the text protocol (CREATE TRIGGER and LOCK TABLES cannot be
+/// prepared on MySQL).
+async fn exec(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    sql: &str,
+    doing: String,
+) -> Result<(), MigrateError> {
+    sqlx::raw_sql(sql)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| MigrateError::from_sqlx(doing, schema, e))
+}
+
+/// `certyo-queue migrate`: resolve settings, run, print a readable summary.
+pub async fn run_cli(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
+    let cfg = DbConfig::from_args(&args.db)?;
+    let plan = MigratePlan {
+        tables: clean_names(&args.tables),
+        uncapture: clean_names(&args.uncapture),
+        dry_run: args.dry_run,
+    };
+    let pool = db::connect(&cfg, 1)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", one_line(&e.to_string())))?;
+    let result = run(&pool, &plan).await;
+    pool.close().await;
+    let report = result.map_err(|e| anyhow::anyhow!("{}", one_line(&e.to_string())))?;
+    print!("{}", summary(&report));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn clean_names(names: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        if !out.iter().any(|o| o == n) {
+            out.push(n.to_string());
+        }
+    }
+    out
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The text `run_cli` prints: the SQL for a dry run, else what changed.
+pub fn summary(report: &MigrateReport) -> String {
+    let mut out = String::new();
+    if report.dry_run {
+        if report.statements.is_empty() {
+            out.push_str("-- dry run: nothing to do, everything is up to date\n");
+            return out;
+        }
+        out.push_str("-- dry run: nothing was changed; this is the SQL migrate would run\n");
+        out.push_str("DELIMITER $$\n");
+        for sql in &report.statements {
+            out.push_str(sql);
+            out.push_str("\n$$\n");
+        }
+        out.push_str("DELIMITER ;\n");
+        return out;
+    }
+    if !report.schema_migrations.is_empty() {
+        out.push_str(&format!(
+            "queue schema: applied {}\n",
+            report.schema_migrations.join(", ")
+        ));
+    }
+    for t in &report.tables {
+        let what = match t.action {
+            TableAction::Installed => "capture installed",
+            TableAction::Regenerated => "capture triggers regenerated (table changed)",
+            TableAction::Unchanged => "capture triggers up to date",
+            TableAction::Uncaptured => {
+                "capture removed (data, tracking columns and queued rows kept)"
+            }
+            TableAction::NotCaptured => "was not captured",
+        };
+        out.push_str(&format!("{}: {what}", t.table));
+        if !t.columns_added.is_empty() {
+            out.push_str(&format!("; added {}", t.columns_added.join(", ")));
+        }
+        out.push('\n');
+    }
+    if !report.changed() {
+        out.push_str("nothing to do: everything is up to date\n");
+    }
+    out
 }

@@ -1,0 +1,10 @@
+-- capture: body of the AFTER INSERT trigger: one queue row with the new row's business
+-- columns, unless the worker's write-back marker is set. Inserts into certyo_queue in
+-- the writer's transaction (row lock on the new queue row only).
+BEGIN
+  /* {marker} */
+  IF @certyo_queue_writeback IS NULL THEN
+    INSERT INTO certyo_queue (table_name, record_id, op_type, payload)
+    VALUES ('{table_name}', {record_id_new}, 'insert', {payload_new});
+  END IF;
+END

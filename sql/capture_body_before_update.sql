@@ -1,0 +1,13 @@
+-- capture: body of the BEFORE UPDATE trigger: when a business column changes outside
+-- the worker's write-back, the row's tracking state belongs to a replaced version, so
+-- clear it (verification must never confirm a version that was since replaced).
+BEGIN
+  /* {marker} */
+  IF @certyo_queue_writeback IS NULL AND NOT ({unchanged}) THEN
+    SET NEW.certyo_anchor_status = NULL,
+        NEW.certyo_ingested_at = NULL,
+        NEW.certyo_record_hash = NULL,
+        NEW.certyo_verify_next_at = NULL,
+        NEW.certyo_verified_at = NULL;
+  END IF;
+END

@@ -1,0 +1,16 @@
+-- capture: the columns of one base table in order, each with its place in the primary
+-- key (NULL when not part of it). Reads information_schema only (no data locks). The
+-- caller keeps only rows whose table name matches exactly (I_S may compare case-blind).
+SELECT CAST(c.TABLE_NAME AS CHAR) AS table_name,
+       CAST(c.COLUMN_NAME AS CHAR) AS column_name,
+       CAST(c.EXTRA AS CHAR) AS extra,
+       CAST(c.CHARACTER_SET_NAME AS CHAR) AS charset,
+       CAST(k.ORDINAL_POSITION AS SIGNED) AS pk_position
+FROM information_schema.TABLES t
+JOIN information_schema.COLUMNS c
+  ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME
+LEFT JOIN information_schema.KEY_COLUMN_USAGE k
+  ON k.TABLE_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME
+ AND k.COLUMN_NAME = c.COLUMN_NAME AND k.CONSTRAINT_NAME = 'PRIMARY'
+WHERE t.TABLE_SCHEMA = ? AND t.TABLE_NAME = ? AND t.TABLE_TYPE = 'BASE TABLE'
+ORDER BY c.ORDINAL_POSITION

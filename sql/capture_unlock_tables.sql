@@ -1,0 +1,2 @@
+-- capture: release the LOCK TABLES taken for replacing triggers.
+UNLOCK TABLES

@@ -1,0 +1,3 @@
+-- writeback: set the session marker the capture triggers check, so the worker's own
+-- write-back enqueues nothing. Set only inside the write-back transaction.
+SET @certyo_queue_writeback = 1

@@ -1,0 +1,92 @@
+//! Loading the SQL templates under `sql/`: strip the header comment, fill `{name}`
+//! placeholders, and read `name: template` fragment files. Only checked, quoted
+//! identifiers and generated fragments ever go into a placeholder.
+
+use std::collections::HashMap;
+
+/// The statement of a `sql/` file without its leading `--` comment lines.
+pub fn statement(file: &str) -> &str {
+    let mut rest = file;
+    while let Some(line_end) = rest.find('\n') {
+        let line = &rest[..line_end];
+        if line.trim_start().starts_with("--") || line.trim().is_empty() {
+            rest = &rest[line_end + 1..];
+        } else {
+            break;
+        }
+    }
+    rest.trim_end()
+}
+
+/// Replace each `{key}` by its value, in one pass (values are never re-scanned).
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let key_end = after.find('}');
+        match key_end.and_then(|end| {
+            let key = &after[..end];
+            values
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (end, *v))
+        }) {
+            Some((end, value)) => {
+                out.push_str(value);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A fragment file: `name: template` per line after the header comment, in file order.
+pub fn fragment_list(file: &'static str) -> Vec<(&'static str, &'static str)> {
+    file.lines()
+        .filter(|l| !l.trim_start().starts_with("--") && !l.trim().is_empty())
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.trim(), v))
+        .collect()
+}
+
+/// A fragment file as a map by name.
+pub fn fragments(file: &'static str) -> HashMap<&'static str, &'static str> {
+    fragment_list(file).into_iter().collect()
+}
+
+/// One fragment by name. The files are compiled in, so a missing name is a bug that
+/// every test run would hit; an empty string keeps it from panicking in production.
+pub fn fragment(map: &HashMap<&'static str, &'static str>, name: &str) -> &'static str {
+    map.get(name).copied().unwrap_or_default()
+}
+
+/// `name` quoted as a MySQL identifier. Callers only pass names checked by
+/// `capture::check_name` (no backticks, quotes, backslashes or control characters).
+pub fn quote_ident(name: &str) -> String {
+    format!("`{name}`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_strips_the_header() {
+        assert_eq!(statement("-- a\n-- b\nSELECT 1\n"), "SELECT 1");
+    }
+
+    #[test]
+    fn fill_replaces_known_keys_only() {
+        assert_eq!(
+            fill("A {x} {y} {z", &[("x", "{y}"), ("y", "2")]),
+            "A {y} 2 {z"
+        );
+    }
+}
