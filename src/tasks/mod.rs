@@ -40,6 +40,8 @@ pub enum TaskError {
     Api(#[from] ApiError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Capture(#[from] crate::capture::CaptureError),
 }
 
 /// Settings of both scheduled jobs.

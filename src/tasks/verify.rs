@@ -195,26 +195,22 @@ impl Verifier {
         result.map(|()| report)
     }
 
-    /// The tables to check: those with the tracking columns and a primary key.
-    pub async fn tables(&self) -> Result<Vec<VerifyTable>, DbError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as(include_str!("../../sql/verify_tracked_tables.sql"))
-                .bind(&self.schema)
-                .bind(&self.schema)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(DbError::query("listing the captured tables"))?;
-        let mut tables: Vec<VerifyTable> = Vec::new();
-        for (table, column) in rows {
-            match tables.last_mut() {
-                Some(t) if t.name == table => t.pk_columns.push(column),
-                _ => tables.push(VerifyTable {
-                    name: table,
-                    pk_columns: vec![column],
-                }),
-            }
-        }
-        Ok(tables)
+    /// The tables to check: the captured tables of the schema, with their key columns.
+    pub async fn tables(&self) -> Result<Vec<VerifyTable>, TaskError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(DbError::query("connecting to list the captured tables"))?;
+        let tables = crate::capture::captured_tables(&mut conn, &self.schema).await?;
+        Ok(tables
+            .into_iter()
+            .filter(|t| !t.pk_columns.is_empty())
+            .map(|t| VerifyTable {
+                name: t.name,
+                pk_columns: t.pk_columns,
+            })
+            .collect())
     }
 
     /// Check one table's due rows. `Ok(false)` ends the round early (API struggling).
@@ -438,7 +434,7 @@ async fn write_back(
 ) -> Result<(u64, u64, u64, u64), DbError> {
     let ctx = "writing verification results";
     let mut tx = conn.begin().await.map_err(DbError::query(ctx))?;
-    sqlx::query(include_str!("../../sql/verify_writeback_begin.sql"))
+    sqlx::query(include_str!("../../sql/writeback_marker_set.sql"))
         .execute(&mut *tx)
         .await
         .map_err(DbError::query(ctx))?;
@@ -468,7 +464,7 @@ async fn write_back(
             Outcome::Failed => failed += 1,
         }
     }
-    sqlx::query(include_str!("../../sql/verify_writeback_end.sql"))
+    sqlx::query(include_str!("../../sql/writeback_marker_clear.sql"))
         .execute(&mut *tx)
         .await
         .map_err(DbError::query(ctx))?;
@@ -524,16 +520,15 @@ impl TableSql {
     }
 }
 
-/// The SQL expression of a row's record id, as the capture triggers write it.
+/// The SQL expression of a row's record id, as the capture triggers write it
+/// (`crate::capture::triggers`): the key as text for a one-column key, a JSON array of
+/// the key values in key order for a composite key.
 fn record_id_expr(pk_columns: &[String]) -> String {
     match pk_columns {
         [one] => format!("CAST({} AS CHAR)", quote(one)),
         many => format!(
-            "CONCAT_WS('|', {})",
-            many.iter()
-                .map(|c| format!("CAST({} AS CHAR)", quote(c)))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "CAST(JSON_ARRAY({}) AS CHAR)",
+            many.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
         ),
     }
 }
