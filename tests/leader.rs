@@ -7,6 +7,8 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use certyo_queue::certyo::CertyoClient;
+use certyo_queue::config::{ApiConfig, ApiKey};
 use certyo_queue::leader::lock_name;
 use certyo_queue::tasks::{ScheduleConfig, Scheduler, SchedulerStats};
 use common::{wait_until, TestDb};
@@ -26,6 +28,22 @@ fn fast() -> ScheduleConfig {
     }
 }
 
+/// A Certyo client that is never called: these databases capture no tables, so a
+/// verification round reads nothing and asks nothing.
+fn client(db: &TestDb) -> CertyoClient {
+    CertyoClient::new(
+        ApiConfig {
+            base_url: "http://127.0.0.1:9".parse().unwrap(),
+            api_key: ApiKey::new("certyo_sk_test_unused"),
+            tenant_id: "t".into(),
+            database: db.name.clone(),
+            request_timeout: Duration::from_secs(1),
+        },
+        None,
+    )
+    .unwrap()
+}
+
 struct Proc {
     stats: Arc<SchedulerStats>,
     stop: CancellationToken,
@@ -36,7 +54,7 @@ struct Proc {
 /// A scheduler with its own pool, like another `work` process.
 async fn start(db: &TestDb) -> Proc {
     let pool = certyo_queue::db::connect(&db.cfg, 4).await.unwrap();
-    let scheduler = Scheduler::new(pool.clone(), None, fast()).unwrap();
+    let scheduler = Scheduler::new(pool.clone(), Some(client(db)), fast()).unwrap();
     let stats = scheduler.stats();
     let stop = CancellationToken::new();
     let handle = tokio::spawn(scheduler.run(stop.clone()));
@@ -65,8 +83,8 @@ async fn delivered_left(db: &TestDb) -> i64 {
 async fn only_one_scheduler_runs_cleanup_and_a_stopped_leader_hands_over() {
     let db = TestDb::new().await;
     let a = start(&db).await;
-    wait_until(Duration::from_secs(5), "A leads cleanup", || async {
-        a.stats.cleanup.is_leader()
+    wait_until(Duration::from_secs(5), "A leads both jobs", || async {
+        a.stats.cleanup.is_leader() && a.stats.verify.is_leader()
     })
     .await;
     let b = start(&db).await;
@@ -85,16 +103,21 @@ async fn only_one_scheduler_runs_cleanup_and_a_stopped_leader_hands_over() {
     );
     assert_eq!(b.stats.cleanup.runs(), 0, "the follower never ran cleanup");
     assert!(!b.stats.cleanup.is_leader());
-    assert_eq!(
-        b.stats.verify.runs() + a.stats.verify.runs(),
-        0,
-        "no client: no verification"
+    // Verification has its own lock; A took it first, so only A runs it.
+    let (va, vb) = (a.stats.verify.runs(), b.stats.verify.runs());
+    assert!(
+        va > 0 && vb == 0,
+        "verification ran in A only: A {va}, B {vb}"
     );
+    assert_eq!(a.stats.verify.errors() + a.stats.cleanup.errors(), 0);
 
     a.stop.cancel();
     a.handle.await.unwrap();
-    wait_until(Duration::from_secs(5), "B took cleanup over", || async {
-        b.stats.cleanup.is_leader() && b.stats.cleanup.runs() >= 1
+    wait_until(Duration::from_secs(5), "B took both jobs over", || async {
+        b.stats.cleanup.is_leader()
+            && b.stats.cleanup.runs() >= 1
+            && b.stats.verify.is_leader()
+            && b.stats.verify.runs() >= 1
     })
     .await;
     old_delivered_row(&db).await;
