@@ -198,8 +198,9 @@ pub struct VerifyArgs {
 }
 
 /// Emulator settings. Documented choices for what the real API leaves open are in
-/// the README ("Certyo contract assumptions").
+/// the README ("Certyo contract assumptions") and in `--help`.
 #[derive(Debug, Clone, Args)]
+#[command(after_long_help = EMULATOR_CHOICES)]
 pub struct EmulatorArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -227,6 +228,65 @@ pub struct EmulatorArgs {
     /// Extra latency added to every response.
     #[arg(long, default_value = "0ms", value_parser = parse_duration)]
     pub latency: Duration,
+    /// What a bulk call answers: `items` = 202 with one result per record (invalid ones
+    /// 400, valid ones stored); `bare` = 202 with counts only; `reject-batch` = 400 for
+    /// the whole call if any record is invalid, nothing stored.
+    #[arg(long, value_enum, default_value_t = BulkResponseMode::Items)]
+    pub bulk_response: BulkResponseMode,
+    /// Largest body of a single-record call; bigger ones get 413 (e.g. 1MiB, 64KiB).
+    #[arg(long, default_value = "1MiB", value_parser = parse_size)]
+    pub max_body: usize,
+    /// Largest body of a bulk call; bigger ones get 413.
+    #[arg(long, default_value = "16MiB", value_parser = parse_size)]
+    pub max_bulk_body: usize,
+}
+
+const EMULATOR_CHOICES: &str = "\
+Choices where the Certyo documentation is silent:
+  recordHash   lowercase hex SHA-256 of the canonical JSON of recordPayload: object keys
+               sorted at every level, no whitespace, serde_json's rendering of strings
+               and numbers.
+  replay       the same idempotencyKey within 24 h answers 202 with the first answer and
+               idempotencyReplayed=true; nothing is stored again.
+  anchoring    verify answers verified=true, anchoredOnChain=true, verificationStatus=pass
+               once the record's latest version is older than --anchor-delay; before that
+               verified=false, verificationStatus=pending; an unknown record is 404.
+  errors       {\"error\": \"...\", \"field\": \"...\"}; 413 past --max-body/--max-bulk-body;
+               429 carries Retry-After in whole seconds; 500 carries X-Correlation-Id.
+  inspection   GET /_emulator/records (no key needed) lists every version of every record,
+               arrival order, replays, and the most requests in flight per record.";
+
+/// How the emulator answers a bulk call (the real API does not document it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum BulkResponseMode {
+    /// 202 with per-item results: 202 for each accepted record, 400 and an error for
+    /// each invalid one.
+    #[default]
+    Items,
+    /// 202 with `accepted`/`rejected` counts and no per-item detail.
+    Bare,
+    /// 400 (or 403) for the whole call when any record is invalid; nothing is stored.
+    RejectBatch,
+}
+
+/// Parse a byte size like `1048576`, `64KiB`, `1MiB` (K/KB/KiB and M/MB/MiB are all
+/// binary multiples).
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        _ => return Err(format!("not a size: {s:?}; try 65536, 64KiB or 1MiB")),
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("not a size: {s:?}; try 65536, 64KiB or 1MiB"))
 }
 
 /// Parse a duration like `500ms`, `60s`, `2m`, `24h`, `7d`.

@@ -1,0 +1,672 @@
+//! The emulator's in-memory state: every accepted version of every record, the
+//! idempotency index, per-record in-flight counters and request totals, plus the
+//! canonical form the record hash is computed over.
+//!
+//! Invariants:
+//! - One mutex guards records and the idempotency index together, so "is this key new?
+//!   then store" is atomic: of two concurrent requests with one key, one stores a
+//!   version and the other replays it. It is taken twice per request (begin, commit),
+//!   never per record, and never across an await.
+//! - Records are never removed, so a record's slot index is stable: a request holds
+//!   slot indices from `begin` (in-flight + 1) to `commit` (in-flight − 1).
+//! - Every `begin` is matched by exactly one decrement: in `commit`, or in the
+//!   [`InFlight`] guard's `Drop` when the request is abandoned.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// What identifies a record: (tenantId, database, collection, recordId).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct RecordKey {
+    pub tenant_id: String,
+    pub database: String,
+    pub collection: String,
+    pub record_id: String,
+}
+
+/// The four documented operation types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpType {
+    Insert,
+    Update,
+    Delete,
+    Upsert,
+}
+
+impl OpType {
+    pub fn parse(s: &str) -> Option<OpType> {
+        match s {
+            "insert" => Some(OpType::Insert),
+            "update" => Some(OpType::Update),
+            "delete" => Some(OpType::Delete),
+            "upsert" => Some(OpType::Upsert),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpType::Insert => "insert",
+            OpType::Update => "update",
+            OpType::Delete => "delete",
+            OpType::Upsert => "upsert",
+        }
+    }
+}
+
+/// A validated record minus its key, ready to be stored as a version.
+#[derive(Debug)]
+pub(crate) struct NewVersion {
+    pub idempotency_key: Option<Arc<str>>,
+    pub op: OpType,
+    /// The canonical JSON of `recordPayload`.
+    pub payload: Box<str>,
+    pub hash: [u8; 32],
+    pub source_timestamp: Option<String>,
+}
+
+/// What one record of a request was answered.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Outcome {
+    pub hash: [u8; 32],
+    pub accepted_at: DateTime<Utc>,
+    pub replayed: bool,
+}
+
+/// The latest version of a record, for verify.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Latest {
+    pub hash: [u8; 32],
+    pub accepted: Instant,
+}
+
+/// One stored version, for the snapshots endpoint.
+#[derive(Debug, Clone)]
+pub(crate) struct SnapshotRow {
+    pub database: String,
+    pub collection: String,
+    pub record_id: String,
+    pub seq: u64,
+    pub hash: [u8; 32],
+    pub accepted: Instant,
+    pub accepted_at: DateTime<Utc>,
+}
+
+struct Version {
+    idempotency_key: Option<Arc<str>>,
+    op: OpType,
+    payload: Box<str>,
+    hash: [u8; 32],
+    seq: u64,
+    accepted: Instant,
+    accepted_at: DateTime<Utc>,
+    source_timestamp: Option<String>,
+    replays: u32,
+}
+
+#[derive(Default)]
+struct Slot {
+    versions: Vec<Version>,
+    in_flight: u32,
+    max_in_flight: u32,
+}
+
+struct IdemEntry {
+    slot: usize,
+    version: usize,
+    at: Instant,
+}
+
+#[derive(Default)]
+struct Inner {
+    index: HashMap<RecordKey, usize>,
+    slots: Vec<Slot>,
+    idem: HashMap<Arc<str>, IdemEntry>,
+    seq: u64,
+    records_accepted: u64,
+    records_rejected: u64,
+    replays: u64,
+    max_in_flight: u32,
+    /// Slots with at least one version (a slot can exist with none when every request
+    /// for it was a replay of another record's key).
+    records_stored: u64,
+}
+
+/// The emulator's whole state.
+pub(crate) struct Store {
+    inner: Mutex<Inner>,
+    statuses: Mutex<BTreeMap<u16, u64>>,
+    idempotency_window: Duration,
+}
+
+/// Slots a request has marked in flight; decremented by `Store::commit` or on drop.
+pub(crate) struct InFlight<'a> {
+    store: &'a Store,
+    slots: Vec<usize>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let mut inner = self.store.lock();
+        for &s in &self.slots {
+            if let Some(slot) = inner.slots.get_mut(s) {
+                slot.in_flight = slot.in_flight.saturating_sub(1);
+            }
+        }
+    }
+}
+
+impl Store {
+    pub fn new(idempotency_window: Duration) -> Store {
+        Store {
+            inner: Mutex::new(Inner::default()),
+            statuses: Mutex::new(BTreeMap::new()),
+            idempotency_window,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Nothing panics while holding the lock; if something ever did, the data is
+        // still consistent enough for an emulator.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Mark one request per key in flight (a key listed twice counts twice).
+    pub fn begin(&self, keys: Vec<RecordKey>) -> InFlight<'_> {
+        let mut slots = Vec::with_capacity(keys.len());
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        for key in keys {
+            let s = match inner.index.get(&key) {
+                Some(&s) => s,
+                None => {
+                    let s = inner.slots.len();
+                    inner.slots.push(Slot::default());
+                    inner.index.insert(key, s);
+                    s
+                }
+            };
+            let slot = &mut inner.slots[s];
+            slot.in_flight += 1;
+            slot.max_in_flight = slot.max_in_flight.max(slot.in_flight);
+            inner.max_in_flight = inner.max_in_flight.max(slot.in_flight);
+            slots.push(s);
+        }
+        InFlight { store: self, slots }
+    }
+
+    /// Store (or replay) each version, in order, and end the request's in-flight marks.
+    /// `versions` pairs with the keys given to `begin`.
+    pub fn commit(&self, flight: &mut InFlight<'_>, versions: Vec<NewVersion>) -> Vec<Outcome> {
+        let now = Instant::now();
+        let now_utc = Utc::now();
+        let mut out = Vec::with_capacity(versions.len());
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        for (&s, v) in flight.slots.iter().zip(versions) {
+            if let Some(key) = &v.idempotency_key {
+                if let Some(e) = inner.idem.get(key) {
+                    if now.duration_since(e.at) < self.idempotency_window {
+                        if let Some(old) = inner
+                            .slots
+                            .get_mut(e.slot)
+                            .and_then(|slot| slot.versions.get_mut(e.version))
+                        {
+                            old.replays += 1;
+                            inner.replays += 1;
+                            out.push(Outcome {
+                                hash: old.hash,
+                                accepted_at: old.accepted_at,
+                                replayed: true,
+                            });
+                            continue;
+                        }
+                    }
+                }
+            }
+            inner.seq += 1;
+            inner.records_accepted += 1;
+            let slot = &mut inner.slots[s];
+            if slot.versions.is_empty() {
+                inner.records_stored += 1;
+            }
+            if let Some(key) = &v.idempotency_key {
+                inner.idem.insert(
+                    key.clone(),
+                    IdemEntry {
+                        slot: s,
+                        version: slot.versions.len(),
+                        at: now,
+                    },
+                );
+            }
+            out.push(Outcome {
+                hash: v.hash,
+                accepted_at: now_utc,
+                replayed: false,
+            });
+            slot.versions.push(Version {
+                idempotency_key: v.idempotency_key,
+                op: v.op,
+                payload: v.payload,
+                hash: v.hash,
+                seq: inner.seq,
+                accepted: now,
+                accepted_at: now_utc,
+                source_timestamp: v.source_timestamp,
+                replays: 0,
+            });
+        }
+        for &s in &flight.slots {
+            let slot = &mut inner.slots[s];
+            slot.in_flight = slot.in_flight.saturating_sub(1);
+        }
+        flight.slots.clear();
+        out
+    }
+
+    /// The latest accepted version of a record.
+    pub fn latest(&self, key: &RecordKey) -> Option<Latest> {
+        let inner = self.lock();
+        let s = *inner.index.get(key)?;
+        let v = inner.slots.get(s)?.versions.last()?;
+        Some(Latest {
+            hash: v.hash,
+            accepted: v.accepted,
+        })
+    }
+
+    /// Every stored version of records with this id (a scan: the endpoint is rare).
+    pub fn snapshots(
+        &self,
+        tenant_id: &str,
+        record_id: &str,
+        database: Option<&str>,
+        collection: Option<&str>,
+    ) -> Vec<SnapshotRow> {
+        let inner = self.lock();
+        let mut rows = Vec::new();
+        for (key, &s) in &inner.index {
+            if key.tenant_id != tenant_id
+                || key.record_id != record_id
+                || database.is_some_and(|d| d != key.database)
+                || collection.is_some_and(|c| c != key.collection)
+            {
+                continue;
+            }
+            for v in &inner.slots[s].versions {
+                rows.push(SnapshotRow {
+                    database: key.database.clone(),
+                    collection: key.collection.clone(),
+                    record_id: key.record_id.clone(),
+                    seq: v.seq,
+                    hash: v.hash,
+                    accepted: v.accepted,
+                    accepted_at: v.accepted_at,
+                });
+            }
+        }
+        rows.sort_by_key(|r| r.seq);
+        rows
+    }
+
+    pub fn count_status(&self, status: u16) {
+        let mut map = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry(status).or_insert(0) += 1;
+    }
+
+    pub fn note_rejected(&self, n: usize) {
+        if n > 0 {
+            self.lock().records_rejected += n as u64;
+        }
+    }
+
+    pub fn totals(&self) -> Totals {
+        let requests_by_status = self
+            .statuses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let inner = self.lock();
+        Totals {
+            requests: requests_by_status.values().sum(),
+            requests_by_status,
+            records: inner.records_stored,
+            records_accepted: inner.records_accepted,
+            records_rejected: inner.records_rejected,
+            replays: inner.replays,
+            max_in_flight: inner.max_in_flight,
+        }
+    }
+
+    /// A copy of everything received, records in order of first arrival.
+    pub fn inspect(&self, collection: Option<&str>, record_id: Option<&str>) -> Inspection {
+        let totals = self.totals();
+        let inner = self.lock();
+        let mut records: Vec<(u64, InspectedRecord)> = inner
+            .index
+            .iter()
+            .filter(|(k, &s)| {
+                !inner.slots[s].versions.is_empty()
+                    && collection.is_none_or(|c| c == k.collection)
+                    && record_id.is_none_or(|r| r == k.record_id)
+            })
+            .map(|(k, &s)| {
+                let slot = &inner.slots[s];
+                let first = slot.versions.first().map_or(u64::MAX, |v| v.seq);
+                let versions = slot
+                    .versions
+                    .iter()
+                    .map(|v| InspectedVersion {
+                        seq: v.seq,
+                        idempotency_key: v.idempotency_key.as_deref().map(str::to_string),
+                        operation_type: v.op.as_str().to_string(),
+                        payload: serde_json::from_str(&v.payload).unwrap_or(Value::Null),
+                        record_hash: hex(&v.hash),
+                        replays: v.replays,
+                        accepted_at: rfc3339(v.accepted_at),
+                        source_timestamp: v.source_timestamp.clone(),
+                    })
+                    .collect();
+                let rec = InspectedRecord {
+                    tenant_id: k.tenant_id.clone(),
+                    database: k.database.clone(),
+                    collection: k.collection.clone(),
+                    record_id: k.record_id.clone(),
+                    versions,
+                    in_flight: slot.in_flight,
+                    max_in_flight: slot.max_in_flight,
+                };
+                (first, rec)
+            })
+            .collect();
+        drop(inner);
+        records.sort_by(|a, b| {
+            (a.0, &a.1.collection, &a.1.record_id).cmp(&(b.0, &b.1.collection, &b.1.record_id))
+        });
+        Inspection {
+            records: records.into_iter().map(|(_, r)| r).collect(),
+            totals,
+        }
+    }
+}
+
+/// Everything the emulator received, as served by `GET /_emulator/records`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Inspection {
+    /// Records with at least one version, in order of their first version.
+    pub records: Vec<InspectedRecord>,
+    pub totals: Totals,
+}
+
+/// One record (tenantId, database, collection, recordId) and all its versions.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InspectedRecord {
+    pub tenant_id: String,
+    pub database: String,
+    pub collection: String,
+    pub record_id: String,
+    /// Accepted versions in arrival order (replays are not versions).
+    pub versions: Vec<InspectedVersion>,
+    /// Requests for this record being processed right now.
+    pub in_flight: u32,
+    /// The most requests for this record ever processed at once.
+    pub max_in_flight: u32,
+}
+
+/// One accepted version of a record.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InspectedVersion {
+    /// Arrival order across the whole emulator, from 1.
+    pub seq: u64,
+    pub idempotency_key: Option<String>,
+    pub operation_type: String,
+    pub payload: Value,
+    pub record_hash: String,
+    /// How many later requests with the same idempotency key were answered by replay.
+    pub replays: u32,
+    pub accepted_at: String,
+    pub source_timestamp: Option<String>,
+}
+
+/// Counters over the emulator's life.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    /// API requests answered (the `/_emulator/` endpoints are not counted).
+    pub requests: u64,
+    pub requests_by_status: BTreeMap<u16, u64>,
+    /// Distinct records seen.
+    pub records: u64,
+    /// Versions stored.
+    pub records_accepted: u64,
+    /// Records refused with 400/403 (single calls and bulk items).
+    pub records_rejected: u64,
+    /// Records answered from the idempotency index instead of stored.
+    pub replays: u64,
+    /// The most requests ever in flight at once for any one record.
+    pub max_in_flight: u32,
+}
+
+impl Inspection {
+    /// Every idempotency key of every stored version.
+    pub fn keys_received(&self) -> HashSet<String> {
+        self.versions()
+            .filter_map(|v| v.idempotency_key.clone())
+            .collect()
+    }
+
+    /// The highest per-record in-flight count seen.
+    pub fn max_in_flight_overall(&self) -> u32 {
+        self.records
+            .iter()
+            .map(|r| r.max_in_flight)
+            .max()
+            .unwrap_or(0)
+            .max(self.totals.max_in_flight)
+    }
+
+    /// The record with this collection and id (any database), if any.
+    pub fn record(&self, collection: &str, record_id: &str) -> Option<&InspectedRecord> {
+        self.records
+            .iter()
+            .find(|r| r.collection == collection && r.record_id == record_id)
+    }
+
+    /// Every stored version of every record.
+    pub fn versions(&self) -> impl Iterator<Item = &InspectedVersion> {
+        self.records.iter().flat_map(|r| r.versions.iter())
+    }
+
+    /// How many requests were answered with this status.
+    pub fn status_count(&self, status: u16) -> u64 {
+        self.totals
+            .requests_by_status
+            .get(&status)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl InspectedRecord {
+    /// The version verify and snapshots treat as current.
+    pub fn latest(&self) -> Option<&InspectedVersion> {
+        self.versions.last()
+    }
+
+    /// The idempotency keys of this record's versions, in arrival order.
+    pub fn keys(&self) -> Vec<&str> {
+        self.versions
+            .iter()
+            .filter_map(|v| v.idempotency_key.as_deref())
+            .collect()
+    }
+}
+
+/// The canonical JSON of a value: object keys sorted by Unicode code point (byte-wise
+/// UTF-8) at every level, no whitespace, strings and numbers as serde_json renders them.
+pub fn canonical_json(v: &Value) -> String {
+    let mut out = String::with_capacity(128);
+    write_canonical(v, &mut out);
+    out
+}
+
+/// `recordHash`: lowercase hex SHA-256 (64 characters) of [`canonical_json`].
+pub fn canonical_hash(v: &Value) -> String {
+    hex(&sha256(canonical_json(v).as_bytes()))
+}
+
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// `2026-04-12T15:30:45.123Z`, the documented form of `acceptedAt`.
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        // Number's Display is serde_json's own rendering; writing to a String cannot fail.
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) => write_str(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            // Already sorted unless serde_json's preserve_order feature is on somewhere.
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(k, out);
+                out.push(':');
+                write_canonical(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON string exactly as serde_json writes it: `"` `\` and control characters
+/// escaped (short forms where JSON has them, else `\u00xx`), everything else as is.
+fn write_str(s: &str, out: &mut String) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                let b = c as u8;
+                out.push_str("\\u00");
+                out.push(DIGITS[(b >> 4) as usize] as char);
+                out.push(DIGITS[(b & 15) as usize] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strings_are_escaped_like_serde_json() {
+        let mut all: String = (0u32..0x80).filter_map(char::from_u32).collect();
+        all.push_str("é€😀\u{2028}");
+        let mut ours = String::new();
+        write_str(&all, &mut ours);
+        assert_eq!(ours, serde_json::to_string(&all).unwrap());
+    }
+
+    #[test]
+    fn canonical_form_sorts_keys_at_every_level() {
+        let v = json!({"b": 1, "a": {"d": [3, {"z": null, "y": 1.5}], "c": "x"}, "A": true});
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"A":true,"a":{"c":"x","d":[3,{"y":1.5,"z":null}]},"b":1}"#
+        );
+        assert_eq!(canonical_hash(&v).len(), 64);
+    }
+
+    fn nv(key: Option<&str>) -> NewVersion {
+        NewVersion {
+            idempotency_key: key.map(Arc::from),
+            op: OpType::Upsert,
+            payload: "{}".into(),
+            hash: [0; 32],
+            source_timestamp: None,
+        }
+    }
+
+    fn key(id: &str) -> RecordKey {
+        RecordKey {
+            tenant_id: "t".into(),
+            database: "d".into(),
+            collection: "c".into(),
+            record_id: id.into(),
+        }
+    }
+
+    #[test]
+    fn in_flight_counts_overlap_and_drop_releases() {
+        let store = Store::new(Duration::from_secs(60));
+        let a = store.begin(vec![key("1")]);
+        let mut b = store.begin(vec![key("1"), key("2")]);
+        assert_eq!(store.totals().max_in_flight, 2);
+        drop(a);
+        store.commit(&mut b, vec![nv(Some("k1")), nv(Some("k1"))]);
+        let ins = store.inspect(None, None);
+        assert!(ins.records.iter().all(|r| r.in_flight == 0));
+        assert_eq!(ins.record("c", "1").unwrap().max_in_flight, 2);
+        // The second record's version carried the same key: a replay, not stored.
+        assert_eq!(ins.totals.replays, 1);
+        assert_eq!(ins.versions().count(), 1);
+    }
+}
