@@ -1,9 +1,9 @@
 -- Certyo says the row's latest version is anchored. Only if the row is still the
 -- version that was checked: same primary key, same ingestion time, still 'Pending'
 -- (a newer version has another certyo_ingested_at, or NULL until it is delivered).
--- Touches tracking columns only; {keep} pins ON UPDATE CURRENT_TIMESTAMP columns to
+-- Touches tracking columns only; <keep> pins ON UPDATE CURRENT_TIMESTAMP columns to
 -- their value so the user's "updated at" does not move.
--- Index: PRIMARY ({pk_match}). Locks: that one row, until the round's commit.
+-- Index: PRIMARY (<pk_match>). Locks: that one row, until the round's commit.
 -- Parameters: the primary-key values, then certyo_ingested_at as read.
 UPDATE {table}
 SET certyo_anchor_status = 'Anchored',

@@ -1,7 +1,7 @@
 -- One round's candidates in one captured table: rows delivered ('Pending'), ingested at
 -- least verify_after ago, whose backoff (certyo_verify_next_at) has expired; oldest
--- ingestion first. {table} is the checked, backtick-quoted table; {pk_values} reads each
--- primary-key column as text (pk0, pk1, …); {record_id} is the record id's text form.
+-- ingestion first. <table> is the checked, backtick-quoted table; <pk_values> reads each
+-- primary-key column as text (pk0, pk1, …); <record_id> is the record id's text form.
 -- Index: certyo_verify (certyo_anchor_status, certyo_ingested_at) serves the WHERE range
 -- and the ORDER BY; the next_at test filters within it. Locks: nothing (plain read).
 -- Parameters: verify_after in microseconds, batch size.
