@@ -186,6 +186,10 @@ pub struct ScheduleArgs {
     /// Concurrent verification requests.
     #[arg(long, default_value_t = 8)]
     pub verify_concurrency: usize,
+    /// How often a process tries to become the leader of each scheduled job (and the
+    /// leader confirms it still is); a dead leader is replaced within about this long.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub leader_check_interval: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

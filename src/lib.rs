@@ -12,6 +12,7 @@
 //! - `certyo`: the Certyo API client and wire types.
 //! - `worker`: the delivery pool: claim → send → complete, backoff, shutdown.
 //! - `tasks`: scheduled cleanup and verification under one leader.
+//! - `leader`: one leader per scheduled job across processes (MySQL named lock).
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
 //! - `shutdown`: the signal handling that cancels everything.
 //! - `writeback`: marks delivered versions on their source rows (status, hash).
@@ -25,6 +26,7 @@ pub mod config;
 pub mod db;
 pub mod emulator;
 pub mod error;
+pub mod leader;
 pub mod migrate;
 pub mod queue;
 pub mod schema;

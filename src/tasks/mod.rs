@@ -1,0 +1,375 @@
+//! Scheduled jobs: cleanup (delivered and dead queue rows past retention) and
+//! verification (Pending rows → Anchored / Failed), each run by one process at a time.
+//!
+//! - `cleanup`, `verify`: the jobs, River-shaped: a config with defaults and
+//!   validation, and `run_once()` that does one pass and returns counts.
+//! - [`Scheduler`]: what `work` spawns; runs each job every interval, but only while
+//!   this process holds the job's leader lock (see `crate::leader`). A process that
+//!   becomes leader runs the job at once, then every interval.
+//! - `run_cleanup_cli` / `run_verify_cli`: one pass by hand, under the same lock.
+
+pub mod cleanup;
+pub mod verify;
+
+use std::future::Future;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::mysql::MySqlPool;
+use thiserror::Error;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::certyo::{ApiError, CertyoClient};
+use crate::cli::{CleanupArgs, ScheduleArgs, VerifyArgs};
+use crate::config::{ApiConfig, DbConfig};
+use crate::error::{ConfigError, DbError};
+use crate::leader::Leader;
+
+pub use cleanup::{Cleaner, CleanupConfig, CleanupReport};
+pub use verify::{Verifier, VerifyConfig, VerifyReport, VerifyTable};
+
+/// Why a scheduled pass stopped.
+#[derive(Debug, Error)]
+pub enum TaskError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("Certyo: {0}")]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Capture(#[from] crate::capture::CaptureError),
+}
+
+/// Settings of both scheduled jobs.
+#[derive(Debug, Clone)]
+pub struct ScheduleConfig {
+    /// Time between two cleanup passes (default 1 h).
+    pub cleanup_interval: Duration,
+    /// Time between two verification rounds (default 2 min).
+    pub verify_interval: Duration,
+    /// How often a follower tries to take a leader lock and a leader confirms it
+    /// (default 10 s): a dead leader is replaced within about this long.
+    pub leader_check: Duration,
+    pub cleanup: CleanupConfig,
+    pub verify: VerifyConfig,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            cleanup_interval: Duration::from_secs(3600),
+            verify_interval: Duration::from_secs(120),
+            leader_check: Duration::from_secs(10),
+            cleanup: CleanupConfig::default(),
+            verify: VerifyConfig::default(),
+        }
+    }
+}
+
+impl ScheduleConfig {
+    pub fn from_args(args: &ScheduleArgs) -> Result<Self, ConfigError> {
+        let cfg = ScheduleConfig {
+            cleanup_interval: args.cleanup_interval,
+            verify_interval: args.verify_interval,
+            leader_check: args.leader_check_interval,
+            cleanup: CleanupConfig {
+                retention: args.retention,
+                dead_retention: args.dead_retention,
+                ..CleanupConfig::default()
+            },
+            verify: VerifyConfig {
+                verify_after: args.verify_after,
+                anchor_timeout: args.anchor_timeout,
+                batch: args.verify_batch,
+                concurrency: args.verify_concurrency,
+                ..VerifyConfig::default()
+            },
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (name, d) in [
+            ("--cleanup-interval", self.cleanup_interval),
+            ("--verify-interval", self.verify_interval),
+            ("--leader-check-interval", self.leader_check),
+        ] {
+            if d.is_zero() {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be above zero".into(),
+                });
+            }
+        }
+        if self.leader_check > Duration::from_secs(60) {
+            return Err(ConfigError::Invalid {
+                name: "--leader-check-interval",
+                reason: "at most 60s, or a dead leader is replaced too late".into(),
+            });
+        }
+        self.cleanup.validate()?;
+        self.verify.validate()
+    }
+}
+
+/// Counters of one job in this process, for tests and status output.
+#[derive(Debug, Default)]
+pub struct JobStats {
+    runs: AtomicU64,
+    errors: AtomicU64,
+    leading: AtomicBool,
+}
+
+impl JobStats {
+    /// Passes this process has run (successful or not).
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::SeqCst)
+    }
+    /// Passes that ended with an error.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::SeqCst)
+    }
+    /// Whether this process holds the job's leader lock.
+    pub fn is_leader(&self) -> bool {
+        self.leading.load(Ordering::SeqCst)
+    }
+}
+
+/// Counters of both jobs in this process.
+#[derive(Debug, Default)]
+pub struct SchedulerStats {
+    pub cleanup: JobStats,
+    pub verify: JobStats,
+}
+
+/// Runs cleanup and verification on their intervals, each only while this process
+/// holds the job's leader lock. Verification needs a Certyo client; without one only
+/// cleanup runs.
+pub struct Scheduler {
+    pool: MySqlPool,
+    client: Option<CertyoClient>,
+    schema: String,
+    cfg: ScheduleConfig,
+    stats: Arc<SchedulerStats>,
+}
+
+impl Scheduler {
+    pub fn new(
+        pool: MySqlPool,
+        client: Option<CertyoClient>,
+        cfg: ScheduleConfig,
+    ) -> Result<Self, ConfigError> {
+        cfg.validate()?;
+        let schema = pool
+            .connect_options()
+            .get_database()
+            .map(str::to_string)
+            .ok_or(ConfigError::Missing("the database name in --database-url"))?;
+        Ok(Scheduler {
+            pool,
+            client,
+            schema,
+            cfg,
+            stats: Arc::default(),
+        })
+    }
+
+    /// This process's counters; valid after `run` has consumed the scheduler.
+    pub fn stats(&self) -> Arc<SchedulerStats> {
+        self.stats.clone()
+    }
+
+    /// Run both jobs until `stop` is cancelled, then give the leader locks up.
+    pub async fn run(self, stop: CancellationToken) {
+        let check = self.cfg.leader_check;
+        let cleaner = match Cleaner::new(self.pool.clone(), self.cfg.cleanup.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "scheduler: cleanup not started");
+                return;
+            }
+        };
+        let cleanup = {
+            let leader = Leader::new(&self.pool, &self.schema, "cleanup", check);
+            let stop = stop.clone();
+            let stats = &self.stats.cleanup;
+            lead(
+                leader,
+                self.cfg.cleanup_interval,
+                check,
+                stats,
+                stop.clone(),
+                move || {
+                    let (cleaner, stop) = (cleaner.clone(), stop.clone());
+                    async move {
+                        cleaner
+                            .run_once(&stop)
+                            .await
+                            .map(|_| ())
+                            .map_err(TaskError::from)
+                    }
+                },
+            )
+        };
+        let verifier = match &self.client {
+            Some(client) => match Verifier::new(
+                self.pool.clone(),
+                client.clone(),
+                self.schema.clone(),
+                self.cfg.verify.clone(),
+            ) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    tracing::error!(error = %e, "scheduler: verification not started");
+                    None
+                }
+            },
+            None => {
+                tracing::info!("scheduler: no Certyo client, verification does not run here");
+                None
+            }
+        };
+        let verification = async {
+            let Some(verifier) = verifier else { return };
+            let leader = Leader::new(&self.pool, &self.schema, "verify", check);
+            let stop2 = stop.clone();
+            lead(
+                leader,
+                self.cfg.verify_interval,
+                check,
+                &self.stats.verify,
+                stop.clone(),
+                move || {
+                    let (verifier, stop) = (verifier.clone(), stop2.clone());
+                    async move { verifier.run_once(&stop).await.map(|_| ()) }
+                },
+            )
+            .await
+        };
+        tokio::join!(cleanup, verification);
+    }
+}
+
+/// The loop of one job: every `check`, hold or try to take the lock; while leading, run
+/// the job when due (at once on becoming leader, then every `interval`).
+async fn lead<F, Fut>(
+    mut leader: Leader,
+    interval: Duration,
+    check: Duration,
+    stats: &JobStats,
+    stop: CancellationToken,
+    mut run_once: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), TaskError>>,
+{
+    let mut next_run: Option<Instant> = None;
+    while !stop.is_cancelled() {
+        let was_leading = leader.is_leader();
+        let leading = match leader.ensure().await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(lock = %leader.name(), error = %e, "leader.error: lock connection lost; retrying");
+                false
+            }
+        };
+        stats.leading.store(leading, Ordering::SeqCst);
+        if leading != was_leading {
+            if leading {
+                tracing::info!(lock = %leader.name(), "leader.elected: this process now runs the job");
+            } else {
+                tracing::info!(lock = %leader.name(), "leader.follower: another process runs the job");
+            }
+        }
+        if !leading {
+            next_run = None;
+        } else if next_run.is_none_or(|t| Instant::now() >= t) {
+            let result = run_once().await;
+            stats.runs.fetch_add(1, Ordering::SeqCst);
+            if let Err(e) = result {
+                stats.errors.fetch_add(1, Ordering::SeqCst);
+                tracing::error!(lock = %leader.name(), error = %e, "scheduled job failed; next try at the next interval");
+            }
+            next_run = Some(Instant::now() + interval);
+        }
+        let wait = match next_run {
+            Some(t) => check.min(t.saturating_duration_since(Instant::now())),
+            None => check,
+        };
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+    leader.release().await;
+    stats.leading.store(false, Ordering::SeqCst);
+}
+
+/// `certyo-queue cleanup`: one pass, under the cleanup leader lock.
+pub async fn run_cleanup_cli(args: &CleanupArgs) -> anyhow::Result<ExitCode> {
+    let db = DbConfig::from_args(&args.db)?;
+    let cfg = ScheduleConfig::from_args(&args.schedule)?;
+    let schema = db.schema().unwrap_or_default();
+    let pool = crate::db::connect(&db, 2).await?;
+    let mut leader = Leader::new(&pool, &schema, "cleanup", cfg.leader_check);
+    if !leader.ensure().await? {
+        println!(
+            "cleanup: another process holds the lock {} and runs cleanup; nothing done",
+            leader.name()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cleaner = Cleaner::new(pool.clone(), cfg.cleanup)?;
+    let result = cleaner.run_once(&CancellationToken::new()).await;
+    leader.release().await;
+    let r = result?;
+    println!(
+        "cleanup: removed {} delivered and {} dead queue rows in {} chunks, {} ms",
+        r.delivered_deleted,
+        r.dead_deleted,
+        r.chunks,
+        r.elapsed.as_millis()
+    );
+    pool.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `certyo-queue verify`: one round, under the verification leader lock.
+pub async fn run_verify_cli(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let db = DbConfig::from_args(&args.db)?;
+    let cfg = ScheduleConfig::from_args(&args.schedule)?;
+    let schema = db.schema().unwrap_or_default();
+    let api = ApiConfig::from_args(&args.api, &schema)?;
+    let client = CertyoClient::new(api, args.api.api_key_file.clone())?;
+    let pool = crate::db::connect(&db, 4).await?;
+    let mut leader = Leader::new(&pool, &schema, "verify", cfg.leader_check);
+    if !leader.ensure().await? {
+        println!(
+            "verify: another process holds the lock {} and runs verification; nothing done",
+            leader.name()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verifier = Verifier::new(pool.clone(), client, schema, cfg.verify)?;
+    let result = verifier.run_once(&CancellationToken::new()).await;
+    leader.release().await;
+    let r = result?;
+    println!(
+        "verify: {} rows checked in {} tables: {} anchored, {} not yet, {} failed, {} left for a retry, {} changed meanwhile ({} ms)",
+        r.checked,
+        r.tables,
+        r.anchored,
+        r.not_yet,
+        r.failed,
+        r.retry_later,
+        r.superseded,
+        r.elapsed.as_millis()
+    );
+    pool.close().await;
+    Ok(ExitCode::SUCCESS)
+}
