@@ -79,7 +79,9 @@ async fn trigger_count(db: &TestDb) -> i64 {
 async fn inserts_updates_and_deletes_are_queued_with_json_object_payloads() {
     let db = TestDb::new().await;
     db.exec(PRODUCTS).await;
-    let report = migrate::run(&db.pool, &capture(&["products"])).await.unwrap();
+    let report = migrate::run(&db.pool, &capture(&["products"]))
+        .await
+        .unwrap();
     assert_eq!(report.tables[0].action, TableAction::Installed);
     assert_eq!(trigger_count(&db).await, 4);
 
@@ -109,17 +111,25 @@ async fn inserts_updates_and_deletes_are_queued_with_json_object_payloads() {
     assert_eq!((rows[2].0.as_str(), rows[2].1.as_str()), ("delete", "1"));
     assert_eq!(normalise(rows[2].2.clone()), updated, "delete carries OLD");
     for (_, _, payload) in &rows {
-        assert!(payload.get("updated_at").is_some(), "auto timestamp stays in the payload");
         assert!(
-            payload.as_object().unwrap().keys().all(|k| !k.starts_with("certyo_")),
+            payload.get("updated_at").is_some(),
+            "auto timestamp stays in the payload"
+        );
+        assert!(
+            payload
+                .as_object()
+                .unwrap()
+                .keys()
+                .all(|k| !k.starts_with("certyo_")),
             "tracking columns leaked into {payload}"
         );
     }
     // DECIMAL stays a JSON number with its scale, as JSON_OBJECT renders it.
-    let raw: String = sqlx::query_scalar("SELECT CAST(payload AS CHAR) FROM certyo_queue ORDER BY id LIMIT 1")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let raw: String =
+        sqlx::query_scalar("SELECT CAST(payload AS CHAR) FROM certyo_queue ORDER BY id LIMIT 1")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert!(raw.contains("\"price\": 12.50"), "{raw}");
 
     for col in [
@@ -147,13 +157,16 @@ async fn inserts_updates_and_deletes_are_queued_with_json_object_payloads() {
 async fn no_op_updates_tracking_updates_and_marked_sessions_enqueue_nothing() {
     let db = TestDb::new().await;
     db.exec(PRODUCTS).await;
-    migrate::run(&db.pool, &capture(&["products"])).await.unwrap();
+    migrate::run(&db.pool, &capture(&["products"]))
+        .await
+        .unwrap();
     db.exec("INSERT INTO products (sku, name, price) VALUES ('A', 'widget', 1.00)")
         .await;
     let after_insert = db.scalar("SELECT COUNT(*) FROM certyo_queue").await;
     assert_eq!(after_insert, 1);
 
-    db.exec("UPDATE products SET name = name, price = 1.00").await;
+    db.exec("UPDATE products SET name = name, price = 1.00")
+        .await;
     db.exec("UPDATE products SET certyo_anchor_status = 'Anchored', certyo_record_hash = 'h1', certyo_verified_at = NOW()").await;
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM certyo_queue").await,
@@ -161,7 +174,8 @@ async fn no_op_updates_tracking_updates_and_marked_sessions_enqueue_nothing() {
         "no-op and tracking-only updates must not enqueue"
     );
     assert_eq!(
-        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_anchor_status = 'Anchored'").await,
+        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_anchor_status = 'Anchored'")
+            .await,
         1,
         "a tracking-only update keeps its values"
     );
@@ -178,7 +192,8 @@ async fn no_op_updates_tracking_updates_and_marked_sessions_enqueue_nothing() {
         "changes made with the marker set must not enqueue"
     );
     assert_eq!(
-        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_anchor_status = 'Anchored'").await,
+        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_anchor_status = 'Anchored'")
+            .await,
         1,
         "with the marker set the tracking state is not reset"
     );
@@ -203,15 +218,23 @@ async fn a_guide_made_queue_table_is_adopted_with_its_pending_rows() {
     db.exec("INSERT INTO certyo_queue (table_name, record_id, op_type, payload, processed) VALUES ('products', '3', 'delete', '{\"id\": 3}', TRUE)").await;
     db.exec(PRODUCTS).await;
 
-    let report = migrate::run(&db.pool, &capture(&["products"])).await.unwrap();
-    assert_eq!(report.schema_migrations.len(), 2, "{:?}", report.schema_migrations);
+    let report = migrate::run(&db.pool, &capture(&["products"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.schema_migrations.len(),
+        2,
+        "{:?}",
+        report.schema_migrations
+    );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM certyo_queue").await, 3);
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND dead_at IS NULL AND available_at IS NOT NULL AND record_id IN ('1', '2')").await,
         2,
         "the guide's pending rows stay pending and claimable"
     );
-    db.exec("INSERT INTO products (sku, name, price) VALUES ('A', 'a', 1)").await;
+    db.exec("INSERT INTO products (sku, name, price) VALUES ('A', 'a', 1)")
+        .await;
     assert_eq!(db.scalar("SELECT COUNT(*) FROM certyo_queue").await, 4);
     db.finish().await;
 }
@@ -220,34 +243,52 @@ async fn a_guide_made_queue_table_is_adopted_with_its_pending_rows() {
 async fn a_second_run_is_a_no_op_and_schema_drift_is_picked_up() {
     let db = TestDb::new().await;
     db.exec(PRODUCTS).await;
-    migrate::run(&db.pool, &capture(&["products"])).await.unwrap();
+    migrate::run(&db.pool, &capture(&["products"]))
+        .await
+        .unwrap();
     let mut conn = db.pool.acquire().await.unwrap();
     assert_eq!(
-        capture::trigger_state(&mut conn, &db.name, "products").await.unwrap(),
+        capture::trigger_state(&mut conn, &db.name, "products")
+            .await
+            .unwrap(),
         TriggerState::Current
     );
     drop(conn);
 
-    let again = migrate::run(&db.pool, &capture(&["products"])).await.unwrap();
+    let again = migrate::run(&db.pool, &capture(&["products"]))
+        .await
+        .unwrap();
     assert!(!again.changed(), "{:?}", again.statements);
     assert_eq!(again.tables[0].action, TableAction::Unchanged);
     assert!(migrate::summary(&again).contains("nothing to do"));
 
-    db.exec("ALTER TABLE products ADD COLUMN color VARCHAR(20) NULL").await;
+    db.exec("ALTER TABLE products ADD COLUMN color VARCHAR(20) NULL")
+        .await;
     let mut conn = db.pool.acquire().await.unwrap();
     assert_eq!(
-        capture::trigger_state(&mut conn, &db.name, "products").await.unwrap(),
+        capture::trigger_state(&mut conn, &db.name, "products")
+            .await
+            .unwrap(),
         TriggerState::Drifted
     );
     drop(conn);
-    let drift = migrate::run(&db.pool, &capture(&["products"])).await.unwrap();
+    let drift = migrate::run(&db.pool, &capture(&["products"]))
+        .await
+        .unwrap();
     assert_eq!(drift.tables[0].action, TableAction::Regenerated);
     assert_eq!(trigger_count(&db).await, 4);
     db.exec("INSERT INTO products (sku, name, price, color) VALUES ('A', 'a', 1, 'blue')")
         .await;
     let rows = queue_rows(&db).await;
-    assert_eq!(rows[0].2["color"], json!("blue"), "the new column is captured");
-    assert!(!migrate::run(&db.pool, &capture(&["products"])).await.unwrap().changed());
+    assert_eq!(
+        rows[0].2["color"],
+        json!("blue"),
+        "the new column is captured"
+    );
+    assert!(!migrate::run(&db.pool, &capture(&["products"]))
+        .await
+        .unwrap()
+        .changed());
     db.finish().await;
 }
 
@@ -261,21 +302,48 @@ async fn dry_run_prints_the_sql_and_writes_nothing() {
     };
     let report = migrate::run(&db.pool, &plan).await.unwrap();
     let sql = report.statements.join("\n");
-    assert!(sql.contains("CREATE TABLE IF NOT EXISTS certyo_queue"), "{sql}");
-    assert!(sql.contains("ALTER TABLE `products` ADD COLUMN certyo_record_hash"), "{sql}");
-    assert!(sql.contains("CREATE TRIGGER `certyo_products_ai` AFTER INSERT ON `products`"), "{sql}");
+    assert!(
+        sql.contains("CREATE TABLE IF NOT EXISTS certyo_queue"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("ALTER TABLE `products` ADD COLUMN certyo_record_hash"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("CREATE TRIGGER `certyo_products_ai` AFTER INSERT ON `products`"),
+        "{sql}"
+    );
 
     let out = std::process::Command::new(common::bin())
-        .args(["migrate", "--dry-run", "--table", "products", "--database-url", &db.url()])
+        .args([
+            "migrate",
+            "--dry-run",
+            "--table",
+            "products",
+            "--database-url",
+            &db.url(),
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("CREATE TRIGGER `certyo_products_bu` BEFORE UPDATE ON `products`"), "{stdout}");
+    assert!(
+        stdout.contains("CREATE TRIGGER `certyo_products_bu` BEFORE UPDATE ON `products`"),
+        "{stdout}"
+    );
 
     assert_eq!(trigger_count(&db).await, 0);
     assert_eq!(
-        db.scalar(&format!("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}'", db.name)).await,
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}'",
+            db.name
+        ))
+        .await,
         1,
         "only products exists: no queue table, no history table"
     );
@@ -290,8 +358,11 @@ async fn dry_run_prints_the_sql_and_writes_nothing() {
 async fn composite_keys_are_queued_as_a_json_array() {
     let db = TestDb::new().await;
     db.exec("CREATE TABLE order_lines (region VARCHAR(8) NOT NULL, id INT NOT NULL, qty INT NOT NULL, PRIMARY KEY (region, id))").await;
-    migrate::run(&db.pool, &capture(&["order_lines"])).await.unwrap();
-    db.exec("INSERT INTO order_lines (region, id, qty) VALUES ('eu', 42, 3)").await;
+    migrate::run(&db.pool, &capture(&["order_lines"]))
+        .await
+        .unwrap();
+    db.exec("INSERT INTO order_lines (region, id, qty) VALUES ('eu', 42, 3)")
+        .await;
     let rows = queue_rows(&db).await;
     assert_eq!(rows[0].1, r#"["eu", 42]"#);
     let parsed: Value = serde_json::from_str(&rows[0].1).unwrap();
@@ -308,8 +379,11 @@ async fn composite_keys_are_queued_as_a_json_array() {
 async fn uncapture_drops_the_triggers_and_keeps_data_columns_and_queue() {
     let db = TestDb::new().await;
     db.exec(PRODUCTS).await;
-    migrate::run(&db.pool, &capture(&["products"])).await.unwrap();
-    db.exec("INSERT INTO products (sku, name, price) VALUES ('A', 'a', 1)").await;
+    migrate::run(&db.pool, &capture(&["products"]))
+        .await
+        .unwrap();
+    db.exec("INSERT INTO products (sku, name, price) VALUES ('A', 'a', 1)")
+        .await;
     let plan = MigratePlan {
         uncapture: vec!["products".into()],
         ..MigratePlan::default()
@@ -317,13 +391,23 @@ async fn uncapture_drops_the_triggers_and_keeps_data_columns_and_queue() {
     let report = migrate::run(&db.pool, &plan).await.unwrap();
     assert_eq!(report.tables[0].action, TableAction::Uncaptured);
     assert_eq!(trigger_count(&db).await, 0);
-    db.exec("INSERT INTO products (sku, name, price) VALUES ('B', 'b', 1)").await;
+    db.exec("INSERT INTO products (sku, name, price) VALUES ('B', 'b', 1)")
+        .await;
     assert_eq!(db.scalar("SELECT COUNT(*) FROM certyo_queue").await, 1);
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM products WHERE certyo_anchor_status IS NULL").await, 2);
-    let mut conn = db.pool.acquire().await.unwrap();
-    assert!(capture::captured_tables(&mut conn, &db.name).await.unwrap().is_empty());
     assert_eq!(
-        capture::trigger_state(&mut conn, &db.name, "products").await.unwrap(),
+        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_anchor_status IS NULL")
+            .await,
+        2
+    );
+    let mut conn = db.pool.acquire().await.unwrap();
+    assert!(capture::captured_tables(&mut conn, &db.name)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        capture::trigger_state(&mut conn, &db.name, "products")
+            .await
+            .unwrap(),
         TriggerState::Missing
     );
     drop(conn);
@@ -346,7 +430,10 @@ async fn concurrent_migrates_queue_up_on_the_named_lock() {
         .iter()
         .filter(|r| r.changed())
         .count();
-    assert_eq!(changed, 1, "exactly one run installs, the others find it done");
+    assert_eq!(
+        changed, 1,
+        "exactly one run installs, the others find it done"
+    );
     assert_eq!(trigger_count(&db).await, 4);
     assert!(migrate::lock_name(&"s".repeat(64)).chars().count() <= 64);
     assert_ne!(migrate::lock_name("a"), migrate::lock_name("b"));
@@ -357,7 +444,9 @@ async fn concurrent_migrates_queue_up_on_the_named_lock() {
 async fn regenerating_triggers_under_write_load_loses_no_change() {
     let db = TestDb::new().await;
     db.exec(PRODUCTS).await;
-    migrate::run(&db.pool, &capture(&["products"])).await.unwrap();
+    migrate::run(&db.pool, &capture(&["products"]))
+        .await
+        .unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let pool = db.pool.clone();
@@ -375,8 +464,13 @@ async fn regenerating_triggers_under_write_load_loses_no_change() {
         })
     };
     for i in 0..3 {
-        db.exec(&format!("ALTER TABLE products ADD COLUMN extra{i} INT NULL")).await;
-        let r = migrate::run(&db.pool, &capture(&["products"])).await.unwrap();
+        db.exec(&format!(
+            "ALTER TABLE products ADD COLUMN extra{i} INT NULL"
+        ))
+        .await;
+        let r = migrate::run(&db.pool, &capture(&["products"]))
+            .await
+            .unwrap();
         assert_eq!(r.tables[0].action, TableAction::Regenerated);
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -396,7 +490,10 @@ fn run_bin(args: &[&str]) -> (bool, String) {
         .args(args)
         .output()
         .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
 fn assert_refused(args: &[&str], expect: &str) {
@@ -404,7 +501,10 @@ fn assert_refused(args: &[&str], expect: &str) {
     assert!(!ok, "expected a refusal for {args:?}");
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one readable line, got: {stderr}");
-    assert!(lines[0].contains(expect), "expected {expect:?} in: {stderr}");
+    assert!(
+        lines[0].contains(expect),
+        "expected {expect:?} in: {stderr}"
+    );
 }
 
 #[tokio::test]
@@ -414,15 +514,37 @@ async fn refusals_exit_non_zero_with_one_line_and_change_nothing() {
     db.exec("CREATE TABLE nopk (a INT)").await;
     let url = db.url();
     assert_refused(
-        &["migrate", "--database-url", &url, "--table", "products", "--table", "missing"],
+        &[
+            "migrate",
+            "--database-url",
+            &url,
+            "--table",
+            "products",
+            "--table",
+            "missing",
+        ],
         "table `missing` does not exist",
     );
     assert_refused(
-        &["migrate", "--database-url", &url, "--table", "products", "--table", "nopk"],
+        &[
+            "migrate",
+            "--database-url",
+            &url,
+            "--table",
+            "products",
+            "--table",
+            "nopk",
+        ],
         "table `nopk` has no primary key",
     );
     assert_refused(
-        &["migrate", "--database-url", &url, "--table", "products`; DROP TABLE products; --"],
+        &[
+            "migrate",
+            "--database-url",
+            &url,
+            "--table",
+            "products`; DROP TABLE products; --",
+        ],
         "refusing table name",
     );
     assert_refused(
@@ -430,7 +552,13 @@ async fn refusals_exit_non_zero_with_one_line_and_change_nothing() {
         "certyo-queue's own table",
     );
     assert_refused(
-        &["migrate", "--database-url", "mysql://root@127.0.0.1:1/x", "--table", "products"],
+        &[
+            "migrate",
+            "--database-url",
+            "mysql://root@127.0.0.1:1/x",
+            "--table",
+            "products",
+        ],
         "cannot connect to the database",
     );
     assert_eq!(trigger_count(&db).await, 0, "nothing half-applied");
@@ -446,18 +574,36 @@ async fn missing_privileges_name_the_grant_needed() {
     let db = TestDb::new().await;
     db.exec(PRODUCTS).await;
     let user = format!("lim_{}", &db.name[db.name.len().saturating_sub(20)..]);
-    db.exec(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw-Secret-1'")).await;
-    db.exec(&format!("GRANT SELECT ON `{}`.* TO '{user}'@'%'", db.name)).await;
+    db.exec(&format!(
+        "CREATE USER '{user}'@'%' IDENTIFIED BY 'pw-Secret-1'"
+    ))
+    .await;
+    db.exec(&format!("GRANT SELECT ON `{}`.* TO '{user}'@'%'", db.name))
+        .await;
     let mut url = reqwest::Url::parse(&db.url()).unwrap();
     url.set_username(&user).unwrap();
     url.set_password(Some("pw-Secret-1")).unwrap();
-    let (ok, stderr) = run_bin(&["migrate", "--database-url", url.as_str(), "--table", "products"]);
+    let (ok, stderr) = run_bin(&[
+        "migrate",
+        "--database-url",
+        url.as_str(),
+        "--table",
+        "products",
+    ]);
     db.exec(&format!("DROP USER '{user}'@'%'")).await;
     assert!(!ok);
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("permission denied"), "{stderr}");
-    assert!(stderr.contains("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, TRIGGER, LOCK TABLES"), "{stderr}");
-    assert!(!stderr.contains("pw-Secret-1"), "the password leaked: {stderr}");
+    assert!(
+        stderr.contains(
+            "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, TRIGGER, LOCK TABLES"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("pw-Secret-1"),
+        "the password leaked: {stderr}"
+    );
     assert_eq!(trigger_count(&db).await, 0);
     db.finish().await;
 }
