@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
+use sqlx::mysql::MySqlConnection;
 use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
-use sqlx::Executor;
+use sqlx::{Connection, Executor};
 
 use crate::config::DbConfig;
 use crate::error::DbError;
@@ -16,10 +17,19 @@ pub async fn connect(cfg: &DbConfig, max: u32) -> Result<MySqlPool, DbError> {
         .connect_options()
         .map_err(|e| DbError::Connect {
             url: cfg.to_string(),
-            source: sqlx::Error::Configuration(e.into()),
+            cause: sqlx::Error::Configuration(e.into()),
         })?
         .pipes_as_concat(false)
         .timezone(Some("+00:00".to_string()));
+    // One direct connection first: it fails at once with the real cause (refused,
+    // access denied, unknown database) where the pool would only report a timeout.
+    let probe = MySqlConnection::connect_with(&options)
+        .await
+        .map_err(|cause| DbError::Connect {
+            url: cfg.to_string(),
+            cause,
+        })?;
+    let _ = probe.close().await;
     MySqlPoolOptions::new()
         .max_connections(max.max(1))
         .min_connections(0)
@@ -33,8 +43,8 @@ pub async fn connect(cfg: &DbConfig, max: u32) -> Result<MySqlPool, DbError> {
         })
         .connect_with(options)
         .await
-        .map_err(|source| DbError::Connect {
+        .map_err(|cause| DbError::Connect {
             url: cfg.to_string(),
-            source,
+            cause,
         })
 }

@@ -15,12 +15,10 @@ pub enum ConfigError {
 /// Anything that went wrong talking to the database, with what we were doing.
 #[derive(Debug, Error)]
 pub enum DbError {
-    #[error("cannot connect to the database at {url}: {source}. Is MySQL/MariaDB running there? (local: `sudo service mariadb start`)")]
-    Connect {
-        url: String,
-        #[source]
-        source: sqlx::Error,
-    },
+    /// The cause is part of the message (not a `source`), so the one-line report
+    /// does not repeat it.
+    #[error("cannot connect to the database at {url}: {cause}. Is MySQL/MariaDB running there, and are the user and password right? (local: `sudo service mariadb start`)")]
+    Connect { url: String, cause: sqlx::Error },
     #[error("{context}: {source}")]
     Query {
         context: &'static str,

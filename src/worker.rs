@@ -668,6 +668,7 @@ pub async fn run_cli(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result
     let schema = db_cfg.schema().unwrap_or_default();
     let api = ApiConfig::from_args(&args.api, &schema)?;
     let cfg = WorkerConfig::from_args(&args.delivery, args.shutdown_timeout)?;
+    let schedule = crate::tasks::ScheduleConfig::from_args(&args.schedule)?;
     tracing::info!(
         event = "worker.start",
         database = %db_cfg,
@@ -687,8 +688,17 @@ pub async fn run_cli(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result
     let db = crate::db::connect(&db_cfg, (cfg.concurrency + 6) as u32).await?;
     ensure_migrated(&db).await?;
 
+    let scheduler = if args.no_scheduled {
+        None
+    } else {
+        let scheduler = crate::tasks::Scheduler::new(db.clone(), Some(client.clone()), schedule)?;
+        Some(tokio::spawn(scheduler.run(stop.clone())))
+    };
     let delivery = Arc::new(Delivery::new(db.clone(), client, cfg, schema));
     let drained = delivery.run(stop).await;
+    if let Some(scheduler) = scheduler {
+        let _ = scheduler.await;
+    }
     db.close().await;
     tracing::info!(event = "worker.stopped", clean = drained, "stopped");
     Ok(ExitCode::SUCCESS)

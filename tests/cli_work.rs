@@ -7,8 +7,17 @@ use std::process::Command;
 /// message about the database would show that settings were not checked first.
 fn work(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let mut cmd = Command::new(common::bin());
-    cmd.arg("work").arg("--database-url").arg("mysql://u:topsecret@127.0.0.1:1/shop").args(args);
-    for var in ["CERTYO_API_KEY", "CERTYO_API_KEY_FILE", "CERTYO_TENANT_ID", "CERTYO_BASE_URL", "DATABASE_URL"] {
+    cmd.arg("work")
+        .arg("--database-url")
+        .arg("mysql://u:topsecret@127.0.0.1:1/shop")
+        .args(args);
+    for var in [
+        "CERTYO_API_KEY",
+        "CERTYO_API_KEY_FILE",
+        "CERTYO_TENANT_ID",
+        "CERTYO_BASE_URL",
+        "DATABASE_URL",
+    ] {
         cmd.env_remove(var);
     }
     for (k, v) in env {
@@ -19,11 +28,19 @@ fn work(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), stderr)
 }
 
-const OK_ENV: &[(&str, &str)] = &[("CERTYO_API_KEY", "certyo_sk_test_x"), ("CERTYO_TENANT_ID", "t1")];
+const OK_ENV: &[(&str, &str)] = &[
+    ("CERTYO_API_KEY", "certyo_sk_test_x"),
+    ("CERTYO_TENANT_ID", "t1"),
+];
 
+/// The error is one line (log lines may precede it) naming the problem.
 fn assert_one_line(stderr: &str, needle: &str) {
-    assert_eq!(stderr.lines().count(), 1, "expected one line, got:\n{stderr}");
-    assert!(stderr.contains(needle), "expected {needle:?} in {stderr:?}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "expected one error line, got:\n{stderr}");
+    assert!(
+        errors[0].contains(needle),
+        "expected {needle:?} in {stderr:?}"
+    );
     assert!(!stderr.contains("topsecret"), "password leaked: {stderr}");
 }
 
@@ -59,11 +76,20 @@ fn zero_concurrency_is_refused() {
 fn an_unreachable_database_is_one_clear_line_without_the_password() {
     let (code, err) = work(&[], OK_ENV);
     assert_ne!(code, 0);
-    assert_one_line(&err, "cannot connect to the database at mysql://u:***@127.0.0.1:1/shop");
+    assert_one_line(
+        &err,
+        "cannot connect to the database at mysql://u:***@127.0.0.1:1/shop",
+    );
 }
 
 #[test]
 fn the_api_key_never_appears_in_the_output() {
-    let (_, err) = work(&["--concurrency", "0"], &[("CERTYO_API_KEY", "certyo_sk_live_SECRET"), ("CERTYO_TENANT_ID", "t")]);
+    let (_, err) = work(
+        &["--concurrency", "0"],
+        &[
+            ("CERTYO_API_KEY", "certyo_sk_live_SECRET"),
+            ("CERTYO_TENANT_ID", "t"),
+        ],
+    );
     assert!(!err.contains("SECRET"), "{err}");
 }

@@ -167,7 +167,9 @@ impl TestDb {
             tables: tables.iter().map(|t| t.to_string()).collect(),
             ..Default::default()
         };
-        certyo_queue::migrate::run(&self.pool, &plan).await.expect("migrate");
+        certyo_queue::migrate::run(&self.pool, &plan)
+            .await
+            .expect("migrate");
     }
 
     /// Insert `n` products named p0…p{n-1}.
@@ -175,7 +177,12 @@ impl TestDb {
         for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
             let values: Vec<String> = chunk
                 .iter()
-                .map(|i| format!("('SKU-{i}', 'p{i}', 'cat', {}.50, 'B1', '2026-01-02 03:04:05')", i % 100))
+                .map(|i| {
+                    format!(
+                        "('SKU-{i}', 'p{i}', 'cat', {}.50, 'B1', '2026-01-02 03:04:05')",
+                        i % 100
+                    )
+                })
                 .collect();
             self.exec(&format!(
                 "INSERT INTO products (sku, name, category, price, batch_number, manufactured_at) VALUES {}",
@@ -187,11 +194,13 @@ impl TestDb {
 
     /// Queue rows not yet delivered and not dead.
     pub async fn pending(&self) -> i64 {
-        self.scalar("SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND dead_at IS NULL").await
+        self.scalar("SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND dead_at IS NULL")
+            .await
     }
 
     pub async fn dead(&self) -> i64 {
-        self.scalar("SELECT COUNT(*) FROM certyo_queue WHERE dead_at IS NOT NULL").await
+        self.scalar("SELECT COUNT(*) FROM certyo_queue WHERE dead_at IS NOT NULL")
+            .await
     }
 
     /// Every queue id, as the idempotency keys the worker sends.
@@ -250,11 +259,19 @@ impl RunningWorker {
         cfg: certyo_queue::worker::WorkerConfig,
     ) -> RunningWorker {
         let client = certyo_queue::certyo::CertyoClient::new(api, key_file).expect("client");
-        let delivery =
-            std::sync::Arc::new(certyo_queue::worker::Delivery::new(db.pool.clone(), client, cfg, db.name.clone()));
+        let delivery = std::sync::Arc::new(certyo_queue::worker::Delivery::new(
+            db.pool.clone(),
+            client,
+            cfg,
+            db.name.clone(),
+        ));
         let stop = tokio_util::sync::CancellationToken::new();
         let task = tokio::spawn(std::sync::Arc::clone(&delivery).run(stop.clone()));
-        RunningWorker { delivery, stop, task }
+        RunningWorker {
+            delivery,
+            stop,
+            task,
+        }
     }
 
     /// Stop and wait; returns whether in-flight work drained within the timeout.
