@@ -32,7 +32,7 @@ fn payload(i: usize) -> serde_json::Value {
         "name": format!("Product number {i}"),
         "price": (i % 10_000) as f64 / 100.0,
         "stock": i % 500,
-        "active": i % 3 != 0,
+        "active": !i.is_multiple_of(3),
         "category_id": i % 40,
         "updated_at": "2026-04-12 15:30:45",
     })
