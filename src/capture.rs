@@ -27,7 +27,9 @@ use template::{fill, quote_ident, statement};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("table `{table}` does not exist in database `{schema}` (or is a view, or this user may not see it)")]
+    #[error(
+        "table `{table}` does not exist in database `{schema}` (or is a view, or this user may not see it)"
+    )]
     UnknownTable { table: String, schema: String },
     #[error(
         "table `{0}` has no primary key; capture needs one to identify rows (add a PRIMARY KEY)"

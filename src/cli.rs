@@ -121,6 +121,9 @@ pub struct WorkArgs {
     /// Run only the delivery workers, not the cleanup and verification loops.
     #[arg(long)]
     pub no_scheduled: bool,
+    /// Where to serve Prometheus /metrics, /healthz and /readyz (port 0 picks a free one).
+    #[arg(long, env = "CERTYO_METRICS_ADDR", default_value = "127.0.0.1:9464")]
+    pub metrics_addr: SocketAddr,
 }
 
 /// Delivery settings of `work`.

@@ -32,5 +32,6 @@ pub mod queue;
 pub mod schema;
 pub mod shutdown;
 pub mod tasks;
+pub mod telemetry;
 pub mod worker;
 pub mod writeback;

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -33,6 +33,7 @@ use crate::cli::{DeliveryArgs, WorkArgs};
 use crate::config::{ApiConfig, DbConfig};
 use crate::error::ConfigError;
 use crate::queue::{self, QueueRow};
+use crate::telemetry;
 use crate::writeback::{self, Delivered};
 
 /// Shortest pause after an empty claim; doubles up to `poll_interval`.
@@ -135,38 +136,26 @@ pub struct Stats {
     pub api_calls: AtomicU64,
 }
 
-/// Pauses every worker after Certyo refused the credentials.
+/// Pauses every worker while Certyo refuses the credentials. Workers only read it;
+/// a delivery answered 401/403 closes it, and the pool's auth prober re-reads the key
+/// file and opens it again once a probe call is accepted.
 #[derive(Debug, Default)]
 pub struct AuthGate {
-    closed_until: Mutex<Option<Instant>>,
     failing: AtomicBool,
 }
 
 impl AuthGate {
-    /// Close for `pause`. Returns true if it was open (so the caller logs loudly once).
-    fn close(&self, pause: Duration) -> bool {
-        let was_failing = self.failing.swap(true, Ordering::SeqCst);
-        if let Ok(mut until) = self.closed_until.lock() {
-            *until = Some(Instant::now() + pause);
-        }
-        !was_failing
+    /// Mark the credentials refused. Returns true if they were fine until now.
+    fn refuse(&self) -> bool {
+        !self.failing.swap(true, Ordering::SeqCst)
     }
 
-    /// How long to wait before claiming, if closed.
-    fn wait(&self) -> Option<Duration> {
-        let until = self.closed_until.lock().ok().and_then(|u| *u)?;
-        until.checked_duration_since(Instant::now())
-    }
-
-    /// A call went through: open for good.
-    fn opened(&self) -> bool {
-        if let Ok(mut until) = self.closed_until.lock() {
-            *until = None;
-        }
+    /// Mark the credentials accepted. Returns true if they were refused until now.
+    fn accept(&self) -> bool {
         self.failing.swap(false, Ordering::SeqCst)
     }
 
-    /// True while the last call was refused for credentials (for readiness checks).
+    /// True while Certyo refuses our key or tenant (for readiness checks).
     pub fn is_failing(&self) -> bool {
         self.failing.load(Ordering::SeqCst)
     }
@@ -232,18 +221,22 @@ impl Delivery {
             let stop = stop.clone();
             tracker.spawn(async move { me.worker_loop(idx, stop).await });
         }
-        let progress_stop = CancellationToken::new();
+        let side_stop = CancellationToken::new();
         let me = Arc::clone(&self);
-        let ps = progress_stop.clone();
+        let ps = side_stop.clone();
         let progress = tokio::spawn(async move { me.progress_loop(ps).await });
+        let me = Arc::clone(&self);
+        let ps = side_stop.clone();
+        let prober = tokio::spawn(async move { me.auth_probe_loop(ps).await });
         tracker.close();
 
         stop.cancelled().await;
         let drained = tokio::time::timeout(self.cfg.shutdown_timeout, tracker.wait())
             .await
             .is_ok();
-        progress_stop.cancel();
+        side_stop.cancel();
         let _ = progress.await;
+        let _ = prober.await;
         if !drained {
             tracing::warn!(
                 event = "worker.shutdown_timeout",
@@ -259,15 +252,14 @@ impl Delivery {
         let mut db_failing = false;
         let mut seq: u64 = 0;
         while !stop.is_cancelled() {
-            if let Some(wait) = self.auth.wait() {
-                if sleep_or_stop(wait, &stop).await {
+            if self.auth.is_failing() {
+                if sleep_or_stop(
+                    self.cfg.poll_interval.min(Duration::from_millis(100)),
+                    &stop,
+                )
+                .await
+                {
                     break;
-                }
-                if self.client.reload_key() {
-                    tracing::info!(
-                        event = "worker.key_reloaded",
-                        "API key file changed; trying the new key"
-                    );
                 }
                 continue;
             }
@@ -284,6 +276,7 @@ impl Delivery {
             {
                 Err(e) if queue::is_lock_conflict(&e) => {
                     self.stats.claim_conflicts.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!(telemetry::CLAIM_CONFLICTS).increment(1);
                     tracing::debug!(event = "queue.claim_conflict", error = %e, "claim conflict; retrying");
                 }
                 Err(e) => {
@@ -438,6 +431,7 @@ impl Delivery {
         let mut unauthorised: Vec<i64> = Vec::new();
         let mut auth_error: Option<String> = None;
         let mut bury: Vec<(&QueueRow, String)> = Vec::new();
+        let mut retry_tables: Vec<&str> = Vec::new();
 
         for (row, outcome) in &settled {
             match outcome {
@@ -453,6 +447,7 @@ impl Delivery {
                     if attempts >= self.cfg.max_attempts {
                         bury.push((row, format!("gave up after {attempts} attempts: {error}")));
                     } else {
+                        retry_tables.push(row.table_name.as_str());
                         let entry = retry
                             .entry(attempts)
                             .or_insert_with(|| (Vec::new(), error.clone(), None));
@@ -464,7 +459,7 @@ impl Delivery {
         }
 
         if !delivered.is_empty() {
-            if self.auth.opened() {
+            if self.auth.accept() {
                 tracing::info!(
                     event = "worker.auth_recovered",
                     "Certyo accepts the API key again; delivery resumed"
@@ -472,6 +467,11 @@ impl Delivery {
             }
             self.complete(owner, &delivered).await;
         }
+        count_by_table(telemetry::RETRIED, retry_tables.iter().copied());
+        count_by_table(
+            telemetry::DEAD,
+            bury.iter().map(|(r, _)| r.table_name.as_str()),
+        );
         for (attempts, (ids, error, after)) in retry {
             let delay = self.cfg.backoff(attempts).max(after.unwrap_or_default());
             tracing::debug!(event = "queue.retry", rows = ids.len(), attempts, delay = ?delay, error = %error);
@@ -501,14 +501,7 @@ impl Delivery {
             }
         }
         if let Some(error) = auth_error {
-            if self.auth.close(self.cfg.auth_retry) {
-                tracing::error!(
-                    event = "worker.unauthorised", error = %error, retry_in = ?self.cfg.auth_retry,
-                    "Certyo refused our credentials: delivery paused, no attempts counted; fix CERTYO_API_KEY / CERTYO_TENANT_ID (a key file is re-read on each retry)"
-                );
-            } else {
-                tracing::warn!(event = "worker.unauthorised", error = %error, "still unauthorised; delivery stays paused");
-            }
+            self.refused(&error);
             let ids = unauthorised;
             if self
                 .with_db_retry("queue.release", || {
@@ -546,6 +539,17 @@ impl Delivery {
         self.stats
             .delivered
             .fetch_add(ids.len() as u64, Ordering::Relaxed);
+        count_by_table(
+            telemetry::DELIVERED,
+            delivered.iter().map(|(r, _)| r.table_name.as_str()),
+        );
+        let now = chrono::Utc::now();
+        let latency = metrics::histogram!(telemetry::DELIVERY_LATENCY);
+        for (row, _) in delivered {
+            if let Ok(d) = (now - row.created_at).to_std() {
+                latency.record(d.as_secs_f64());
+            }
+        }
         let items: Vec<Delivered> = delivered
             .iter()
             .filter(|(r, _)| r.op_type != "delete")
@@ -590,6 +594,55 @@ impl Delivery {
         }
     }
 
+    /// Credentials refused: pause every worker, loudly the first time.
+    fn refused(&self, error: &str) {
+        if self.auth.refuse() {
+            tracing::error!(
+                event = "worker.unauthorised", error = %error, retry_every = ?self.cfg.auth_retry,
+                "Certyo refused our credentials: delivery paused, no attempts counted; fix CERTYO_API_KEY / CERTYO_TENANT_ID (a key file is re-read before each retry)"
+            );
+        } else {
+            tracing::warn!(event = "worker.unauthorised", error = %error, "Certyo still refuses our credentials; delivery stays paused");
+        }
+    }
+
+    /// Check the credentials once at start, then every `auth_retry` while refused
+    /// (re-reading the key file first), and reopen the gate when a probe is accepted.
+    async fn auth_probe_loop(&self, stop: CancellationToken) {
+        let mut first = true;
+        loop {
+            if !first {
+                if sleep_or_stop(self.cfg.auth_retry, &stop).await {
+                    return;
+                }
+                if !self.auth.is_failing() {
+                    continue;
+                }
+                if self.client.reload_key() {
+                    tracing::info!(
+                        event = "worker.key_reloaded",
+                        "API key file changed; trying the new key"
+                    );
+                }
+            }
+            first = false;
+            match self.client.check_auth().await {
+                Ok(()) => {
+                    if self.auth.accept() {
+                        tracing::info!(
+                            event = "worker.auth_recovered",
+                            "Certyo accepts the API key again; delivery resumed"
+                        );
+                    }
+                }
+                Err(e) if e.retry() == Retry::AfterConfigFix => self.refused(&e.to_string()),
+                Err(e) => {
+                    tracing::debug!(event = "worker.auth_probe", error = %e, "credential probe inconclusive")
+                }
+            }
+        }
+    }
+
     async fn progress_loop(&self, stop: CancellationToken) {
         let mut last = self.stats.delivered.load(Ordering::Relaxed);
         let mut last_at = Instant::now();
@@ -602,7 +655,10 @@ impl Delivery {
             last = now_delivered;
             last_at = Instant::now();
             match queue::backlog(&self.db).await {
-                Ok((pending, oldest)) => tracing::info!(
+                Ok((pending, oldest)) => {
+                    metrics::gauge!(telemetry::DEPTH).set(pending as f64);
+                    metrics::gauge!(telemetry::OLDEST_PENDING).set(oldest.as_secs_f64());
+                    tracing::info!(
                     event = "worker.progress",
                     delivered_per_s = format!("{rate:.0}"),
                     pending,
@@ -610,12 +666,24 @@ impl Delivery {
                     delivered_total = now_delivered,
                     dead_total = self.stats.dead.load(Ordering::Relaxed),
                     "progress"
-                ),
+                    )
+                }
                 Err(e) => {
                     tracing::warn!(event = "worker.progress", error = %e, "cannot read the backlog")
                 }
             }
         }
+    }
+}
+
+/// Add one to `metric{table}` per item, in one update per table.
+fn count_by_table<'a>(metric: &'static str, tables: impl Iterator<Item = &'a str>) {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for t in tables {
+        *counts.entry(t).or_default() += 1;
+    }
+    for (table, n) in counts {
+        metrics::counter!(metric, "table" => table.to_string()).increment(n);
     }
 }
 
@@ -695,7 +763,16 @@ pub async fn run_cli(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result
         Some(tokio::spawn(scheduler.run(stop.clone())))
     };
     let delivery = Arc::new(Delivery::new(db.clone(), client, cfg, schema));
+    let health = crate::telemetry::Health {
+        db: db.clone(),
+        auth: Arc::clone(&delivery.auth),
+    };
+    let (bound, server) = crate::telemetry::serve(args.metrics_addr, health, stop.clone())
+        .await
+        .with_context(|| format!("serving metrics on --metrics-addr {}", args.metrics_addr))?;
+    tracing::info!(event = "telemetry.listen", addr = %bound, "serving /metrics, /healthz and /readyz on http://{bound}");
     let drained = delivery.run(stop).await;
+    let _ = server.await;
     if let Some(scheduler) = scheduler {
         let _ = scheduler.await;
     }

@@ -52,7 +52,13 @@ async fn fill(db: &TestDb) {
         &format!("{old}, available_at = NOW(6) - INTERVAL 3 DAY"),
     )
     .await;
-    rows(db, 3, "leased_old", &format!("{old}, lease_owner = 'worker-1', attempts = 4, available_at = NOW(6) + INTERVAL 1 MINUTE")).await;
+    rows(
+        db,
+        3,
+        "leased_old",
+        &format!("{old}, lease_owner = 'worker-1', attempts = 4, available_at = NOW(6) + INTERVAL 1 MINUTE"),
+    )
+    .await;
     rows(
         db,
         4,

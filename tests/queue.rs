@@ -12,13 +12,15 @@ const LEASE: Duration = Duration::from_secs(60);
 
 async fn enqueue(db: &TestDb, table: &str, record: &str, n: usize) {
     for i in 0..n {
-        sqlx::query("INSERT INTO certyo_queue (table_name, record_id, op_type, payload) VALUES (?, ?, 'update', ?)")
-            .bind(table)
-            .bind(record)
-            .bind(format!("{{\"v\": {i}}}"))
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO certyo_queue (table_name, record_id, op_type, payload) VALUES (?, ?, 'update', ?)",
+        )
+        .bind(table)
+        .bind(record)
+        .bind(format!("{{\"v\": {i}}}"))
+        .execute(&db.pool)
+        .await
+        .unwrap();
     }
 }
 
@@ -128,7 +130,11 @@ async fn a_dead_letter_does_not_block_the_events_after_it() {
     let next = queue::claim(&db.pool, "w", 10, LEASE, 20).await.unwrap();
     assert_eq!(next.rows.len(), 1);
     assert_eq!(next.rows[0].payload.as_deref(), Some("{\"v\": 1}"));
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE dead_at IS NOT NULL AND last_error = 'bad row'").await, 1);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE dead_at IS NOT NULL AND last_error = 'bad row'")
+            .await,
+        1
+    );
     db.finish().await;
 }
 

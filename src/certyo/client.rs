@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use super::types::*;
 use crate::config::{ApiConfig, ApiKey};
+use crate::telemetry;
 
 /// What went wrong with a call, grouped by what the caller should do about it.
 #[derive(Debug, Error)]
@@ -158,7 +159,25 @@ impl CertyoClient {
 
     async fn post<B: serde::Serialize + ?Sized>(
         &self,
-        path: &str,
+        path: &'static str,
+        body: &B,
+    ) -> Result<(StatusCode, Vec<u8>), ApiError> {
+        let started = Instant::now();
+        let result = self.post_inner(path, body).await;
+        let status = match &result {
+            Ok((status, _)) => status.as_u16().to_string(),
+            Err(e) => e.label(),
+        };
+        metrics::histogram!(telemetry::API_DURATION, "endpoint" => path)
+            .record(started.elapsed().as_secs_f64());
+        metrics::counter!(telemetry::API_RESPONSES, "endpoint" => path, "status" => status)
+            .increment(1);
+        result
+    }
+
+    async fn post_inner<B: serde::Serialize + ?Sized>(
+        &self,
+        path: &'static str,
         body: &B,
     ) -> Result<(StatusCode, Vec<u8>), ApiError> {
         let resp = self
@@ -179,6 +198,22 @@ impl CertyoClient {
             return Ok((status, bytes.to_vec()));
         }
         Err(classify(status, &headers, &bytes))
+    }
+
+    /// Whether Certyo accepts our key and tenant: a verify call for a record that does
+    /// not exist. Only 401/403 mean no; a 404 or 400 still proves the key works.
+    pub async fn check_auth(&self) -> Result<(), ApiError> {
+        let cfg = &self.inner.cfg;
+        let probe = VerifyRequest {
+            tenant_id: cfg.tenant_id.clone(),
+            database: cfg.database.clone(),
+            collection: "certyo_queue_auth_probe".into(),
+            record_id: "probe".into(),
+        };
+        match self.post(VERIFY_PATH, &probe).await {
+            Ok(_) | Err(ApiError::Rejected { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// `POST /api/v1/records`: one record.

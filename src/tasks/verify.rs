@@ -177,6 +177,15 @@ impl Verifier {
             }
         }
         report.elapsed = started.elapsed();
+        for (outcome, n) in [
+            ("anchored", report.anchored),
+            ("not_yet", report.not_yet),
+            ("failed", report.failed),
+            ("retry_later", report.retry_later),
+            ("superseded", report.superseded),
+        ] {
+            metrics::counter!(crate::telemetry::VERIFY_OUTCOMES, "outcome" => outcome).increment(n);
+        }
         tracing::info!(
             tables = report.tables,
             checked = report.checked,

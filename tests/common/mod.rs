@@ -28,13 +28,15 @@ pub struct TestDb {
 }
 
 async fn admin_pool() -> MySqlPool {
-    certyo_queue::db::connect(&admin_cfg(), 2).await.unwrap_or_else(|e| {
-        panic!(
-            "cannot reach the test database server: {e}\n\
+    certyo_queue::db::connect(&admin_cfg(), 2)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot reach the test database server: {e}\n\
              Start MariaDB (e.g. `sudo service mariadb start`, or run `bash .ci/run`, which installs and \
              starts it), or point CERTYO_TEST_DATABASE_URL at a server where this user may CREATE DATABASE."
-        )
-    })
+            )
+        })
 }
 
 impl TestDb {

@@ -1,0 +1,2 @@
+-- /readyz: the database answers. Touches no table.
+SELECT 1

@@ -1,0 +1,156 @@
+//! What `work` shows to operators: Prometheus metrics and the `/metrics`, `/healthz`
+//! and `/readyz` endpoints.
+//!
+//! Metrics go through the `metrics` facade (one process-wide recorder, installed once);
+//! every metric name is a constant below so the code and the README agree:
+//! - `certyo_queue_delivered_total{table}`, `certyo_queue_retried_total{table}`,
+//!   `certyo_queue_dead_total{table}`: rows by outcome.
+//! - `certyo_queue_depth`, `certyo_queue_oldest_pending_seconds`: the backlog, refreshed
+//!   with the progress line.
+//! - `certyo_queue_delivery_latency_seconds`: a row's `created_at` (database clock) to
+//!   Certyo's 202 (this host's clock).
+//! - `certyo_api_request_duration_seconds{endpoint}`, `certyo_api_responses_total{endpoint,status}`.
+//! - `certyo_verify_outcomes_total{outcome}`: anchored, not_yet, failed, retry_later, superseded.
+//! - `certyo_queue_claim_conflicts_total`: claims retried after a deadlock or lock wait timeout.
+//!
+//! `/healthz` answers 200 while the process serves; `/readyz` answers 200 only when the
+//! database answers and Certyo has not refused the API key.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sqlx::mysql::MySqlPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::worker::AuthGate;
+
+pub const DELIVERED: &str = "certyo_queue_delivered_total";
+pub const RETRIED: &str = "certyo_queue_retried_total";
+pub const DEAD: &str = "certyo_queue_dead_total";
+pub const DEPTH: &str = "certyo_queue_depth";
+pub const OLDEST_PENDING: &str = "certyo_queue_oldest_pending_seconds";
+pub const DELIVERY_LATENCY: &str = "certyo_queue_delivery_latency_seconds";
+pub const API_DURATION: &str = "certyo_api_request_duration_seconds";
+pub const API_RESPONSES: &str = "certyo_api_responses_total";
+pub const VERIFY_OUTCOMES: &str = "certyo_verify_outcomes_total";
+pub const CLAIM_CONFLICTS: &str = "certyo_queue_claim_conflicts_total";
+
+/// Histogram buckets in seconds: 1 ms to 5 min.
+const BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+];
+
+static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// The process-wide Prometheus recorder, installed on first use. None if another
+/// recorder was installed first (metrics are then not exported).
+pub fn recorder() -> Option<PrometheusHandle> {
+    RECORDER
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .clone()
+}
+
+/// What the readiness check looks at.
+#[derive(Clone)]
+pub struct Health {
+    pub db: MySqlPool,
+    pub auth: Arc<AuthGate>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    health: Health,
+    metrics: Option<PrometheusHandle>,
+}
+
+/// Bind `addr` and serve the endpoints until `stop`. Returns the bound address (so
+/// `127.0.0.1:0` works) and the server task.
+pub async fn serve(
+    addr: SocketAddr,
+    health: Health,
+    stop: CancellationToken,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let metrics = recorder();
+    let state = AppState {
+        health,
+        metrics: metrics.clone(),
+    };
+    let app = Router::new()
+        .route("/metrics", get(render_metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        if let Some(handle) = metrics {
+            let upkeep_stop = stop.clone();
+            tokio::spawn(async move {
+                while !upkeep_stop.is_cancelled() {
+                    tokio::select! {
+                        _ = upkeep_stop.cancelled() => {}
+                        _ = tokio::time::sleep(Duration::from_secs(5)) => handle.run_upkeep(),
+                    }
+                }
+            });
+        }
+        let shutdown = stop.clone();
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+        {
+            tracing::warn!(event = "telemetry.server", error = %e, "metrics server stopped");
+        }
+    });
+    Ok((bound, task))
+}
+
+async fn render_metrics(State(state): State<AppState>) -> (StatusCode, String) {
+    match state.metrics {
+        Some(handle) => {
+            handle.run_upkeep();
+            (StatusCode::OK, handle.render())
+        }
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder not installed\n".into(),
+        ),
+    }
+}
+
+async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
+    let ping = tokio::time::timeout(
+        Duration::from_secs(2),
+        sqlx::query(include_str!("../sql/health_ping.sql")).execute(&state.health.db),
+    )
+    .await;
+    match ping {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")),
+        Err(_) => {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database: no answer within 2s\n".into(),
+            )
+        }
+    }
+    if state.health.auth.is_failing() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "certyo: the API key or tenant was refused (401/403)\n".into(),
+        );
+    }
+    (StatusCode::OK, "ready\n".into())
+}
