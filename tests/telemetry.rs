@@ -8,7 +8,11 @@ use certyo_queue::emulator::{self, EmulatorConfig};
 use common::{wait_until, TestDb};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Worker {
@@ -20,7 +24,15 @@ impl Worker {
     fn start(db: &TestDb, api_url: &str, key: &str) -> Worker {
         let port = free_port();
         let child = Command::new(common::bin())
-            .args(["work", "--concurrency", "2", "--poll-interval", "50ms", "--auth-retry", "300ms"])
+            .args([
+                "work",
+                "--concurrency",
+                "2",
+                "--poll-interval",
+                "50ms",
+                "--auth-retry",
+                "300ms",
+            ])
             .args(["--progress-interval", "200ms", "--no-scheduled"])
             .args(["--metrics-addr", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", db.url())
@@ -31,7 +43,10 @@ impl Worker {
             .stderr(Stdio::null())
             .spawn()
             .expect("start certyo-queue work");
-        Worker { child, base: format!("http://127.0.0.1:{port}") }
+        Worker {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
     }
 
     async fn get(&self, path: &str) -> Option<(u16, String)> {
@@ -50,7 +65,10 @@ impl Drop for Worker {
 
 /// The value of a metric line that starts with `prefix` (name plus labels).
 fn metric(text: &str, prefix: &str) -> Option<f64> {
-    text.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,17 +83,32 @@ async fn metrics_move_as_rows_flow_and_the_endpoints_answer() {
     assert_eq!(w.get("/readyz").await.map(|(s, _)| s), Some(200));
 
     db.insert_products(40).await;
-    db.exec("UPDATE products SET price = 1 WHERE id <= 10").await;
-    wait_until(Duration::from_secs(20), "50 rows counted as delivered", || async {
-        let Some((_, text)) = w.get("/metrics").await else { return false };
-        metric(&text, "certyo_queue_delivered_total{table=\"products\"}") == Some(50.0)
-    })
+    db.exec("UPDATE products SET price = 1 WHERE id <= 10")
+        .await;
+    wait_until(
+        Duration::from_secs(20),
+        "50 rows counted as delivered",
+        || async {
+            let Some((_, text)) = w.get("/metrics").await else {
+                return false;
+            };
+            metric(&text, "certyo_queue_delivered_total{table=\"products\"}") == Some(50.0)
+        },
+    )
     .await;
     let (_, text) = w.get("/metrics").await.unwrap();
-    assert!(metric(&text, "certyo_queue_delivery_latency_seconds_count").is_some_and(|n| n >= 50.0), "{text}");
-    assert!(text.contains("certyo_api_responses_total{endpoint=\"/api/v1/records"), "{text}");
+    assert!(
+        metric(&text, "certyo_queue_delivery_latency_seconds_count").is_some_and(|n| n >= 50.0),
+        "{text}"
+    );
+    assert!(
+        text.contains("certyo_api_responses_total{endpoint=\"/api/v1/records"),
+        "{text}"
+    );
     wait_until(Duration::from_secs(5), "queue depth gauge at 0", || async {
-        let Some((_, text)) = w.get("/metrics").await else { return false };
+        let Some((_, text)) = w.get("/metrics").await else {
+            return false;
+        };
         metric(&text, "certyo_queue_depth") == Some(0.0)
     })
     .await;
@@ -89,11 +122,21 @@ async fn readyz_fails_while_the_api_key_is_refused() {
     let db = TestDb::with_products().await;
     let emu = emulator::start(EmulatorConfig::default()).await.unwrap();
     let w = Worker::start(&db, &emu.url(), "certyo_sk_test_wrong");
-    wait_until(Duration::from_secs(15), "/readyz says the key is refused", || async {
-        w.get("/readyz").await.is_some_and(|(s, body)| s == 503 && body.contains("refused"))
-    })
+    wait_until(
+        Duration::from_secs(15),
+        "/readyz says the key is refused",
+        || async {
+            w.get("/readyz")
+                .await
+                .is_some_and(|(s, body)| s == 503 && body.contains("refused"))
+        },
+    )
     .await;
-    assert_eq!(w.get("/healthz").await.map(|(s, _)| s), Some(200), "alive even when not ready");
+    assert_eq!(
+        w.get("/healthz").await.map(|(s, _)| s),
+        Some(200),
+        "alive even when not ready"
+    );
     // The emulator's key changes to the one the worker has: ready again without a restart.
     emu.set_api_key("certyo_sk_test_wrong");
     wait_until(Duration::from_secs(15), "/readyz recovers", || async {
