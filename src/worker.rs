@@ -737,6 +737,16 @@ pub async fn run_cli(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result
     let api = ApiConfig::from_args(&args.api, &schema)?;
     let cfg = WorkerConfig::from_args(&args.delivery, args.shutdown_timeout)?;
     let schedule = crate::tasks::ScheduleConfig::from_args(&args.schedule)?;
+    if cfg.lease <= api.request_timeout {
+        return Err(ConfigError::Invalid {
+            name: "--lease",
+            reason: format!(
+                "must be longer than --request-timeout ({:?}): a claim must outlive the calls that deliver it",
+                api.request_timeout
+            ),
+        }
+        .into());
+    }
     tracing::info!(
         event = "worker.start",
         database = %db_cfg,

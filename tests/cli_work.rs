@@ -93,3 +93,10 @@ fn the_api_key_never_appears_in_the_output() {
     );
     assert!(!err.contains("SECRET"), "{err}");
 }
+
+#[test]
+fn a_lease_shorter_than_the_request_timeout_is_refused() {
+    let (code, err) = work(&["--lease", "5s", "--request-timeout", "30s"], OK_ENV);
+    assert_ne!(code, 0);
+    assert_one_line(&err, "--lease");
+}
