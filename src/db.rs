@@ -38,6 +38,14 @@ pub async fn connect(cfg: &DbConfig, max: u32) -> Result<MySqlPool, DbError> {
             Box::pin(async move {
                 conn.execute(include_str!("../sql/session_setup.sql"))
                     .await?;
+                let version: String =
+                    sqlx::query_scalar(include_str!("../sql/session_server_version.sql"))
+                        .fetch_one(&mut *conn)
+                        .await?;
+                if version.contains("MariaDB") {
+                    conn.execute(include_str!("../sql/session_setup_mariadb.sql"))
+                        .await?;
+                }
                 Ok(())
             })
         })
