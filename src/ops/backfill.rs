@@ -520,9 +520,9 @@ impl TableSql {
         let mut binds = Vec::new();
         for i in 0..self.cols.len() {
             let mut terms = Vec::new();
-            for j in 0..i {
-                terms.push(fill(fragment(&frags, "eq"), &[("col", &self.cols[j])]));
-                binds.push((j, values[j].clone()));
+            for (j, (col, value)) in self.cols.iter().zip(values).take(i).enumerate() {
+                terms.push(fill(fragment(&frags, "eq"), &[("col", col)]));
+                binds.push((j, value.clone()));
             }
             let this_op = if i + 1 == self.cols.len() {
                 last_op
