@@ -82,14 +82,15 @@ async fn an_idle_installation_is_healthy_in_text_and_json() {
 async fn pending_in_flight_retrying_delivered_and_anchoring_are_counted() {
     let db = TestDb::with_products().await;
     db.insert_products(6).await;
-    // id order = product order: 1 leased, 2 retrying, 3 delivered 2 h ago, 4 delivered now.
+    // Queue rows in id order: 1 leased, 2 waiting out a retry delay, 3 delivered 2 h ago,
+    // 4 delivered now, 5 and 6 pending.
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM certyo_queue ORDER BY id")
         .fetch_all(&db.pool)
         .await
         .unwrap();
     db.exec(&format!("UPDATE certyo_queue SET lease_owner = 'w1', attempts = 1, available_at = NOW(6) + INTERVAL 1 MINUTE WHERE id = {}", ids[0])).await;
     db.exec(&format!(
-        "UPDATE certyo_queue SET attempts = 2, last_error = 'HTTP 503' WHERE id = {}",
+        "UPDATE certyo_queue SET attempts = 2, last_error = 'HTTP 503', available_at = NOW(6) + INTERVAL 1 MINUTE WHERE id = {}",
         ids[1]
     ))
     .await;
@@ -121,8 +122,8 @@ async fn pending_in_flight_retrying_delivered_and_anchoring_are_counted() {
     let age = q["oldest_pending_age_seconds"].as_f64().unwrap();
     assert!((7199.0..7800.0).contains(&age), "{age}");
     let p = table(&v, "products");
-    assert_eq!(p["queue"]["pending"], 3);
     assert_eq!(p["queue"]["in_flight"], 1);
+    assert_eq!(p["queue"]["retrying"], 1);
     assert_eq!(p["anchor"]["pending"], 2);
     assert_eq!(p["anchor"]["anchored"], 1);
     assert_eq!(p["anchor"]["failed"], 1);

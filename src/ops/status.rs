@@ -2,7 +2,8 @@
 //!
 //! Reports pending / in flight / retrying / dead queue rows, deliveries in the last hour
 //! and 24 hours, the age of the oldest undelivered row, and per table: the state of its
-//! capture triggers and its rows by anchoring status. Text for people, `--json` (one
+//! capture triggers, its in-flight / retrying / dead queue rows and its rows by
+//! anchoring status. (No per-table pending count: it would read every queued row.) Text for people, `--json` (one
 //! object, field names documented on [`Status`]) for scripts.
 //!
 //! Invariants:
@@ -63,7 +64,8 @@ pub struct QueueStatus {
     pub pending: u64,
     /// Claimed by a worker whose lease has not expired.
     pub in_flight: u64,
-    /// Pending rows that have been attempted at least once.
+    /// Pending rows waiting out a retry delay after a failed attempt (once the delay has
+    /// passed they are plain pending rows again).
     pub retrying: u64,
     /// Dead letters (see `certyo-queue dead list`).
     pub dead: u64,
@@ -110,13 +112,13 @@ impl TriggerHealth {
     }
 }
 
+/// A table's share of the queue: the figures an index can give cheaply (a per-table
+/// pending count would have to read every undelivered row).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TableQueue {
-    pub pending: u64,
     pub in_flight: u64,
     pub retrying: u64,
     pub dead: u64,
-    pub oldest_pending_age_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -136,13 +138,13 @@ pub async fn collect(
         .acquire()
         .await
         .map_err(DbError::query("connecting for status"))?;
-    let by_table = match queue_by_table(&mut conn).await {
+    let (mut queue, by_table) = match queue_counts(&mut conn).await {
         Err(DbError::Query { source, .. }) if is_missing_table(&source) => {
             return Err(StatusError::NoQueue(schema.to_string()))
         }
         other => other?,
     };
-    let (delivered_1h, delivered_24h) = delivered(&mut conn).await?;
+    (queue.delivered_last_1h, queue.delivered_last_24h) = delivered(&mut conn).await?;
     let ours = capture::existing_triggers(&mut conn, schema).await?;
     let tracked: Vec<String> =
         sqlx::query_scalar(include_str!("../../sql/status_tracked_tables.sql"))
@@ -169,22 +171,6 @@ pub async fn collect(
         }
         only.iter().cloned().collect()
     };
-
-    let mut queue = QueueStatus {
-        delivered_last_1h: delivered_1h,
-        delivered_last_24h: delivered_24h,
-        ..QueueStatus::default()
-    };
-    for q in by_table.values() {
-        queue.pending += q.pending;
-        queue.in_flight += q.in_flight;
-        queue.retrying += q.retrying;
-        queue.dead += q.dead;
-        queue.oldest_pending_age_seconds = max_age(
-            queue.oldest_pending_age_seconds,
-            q.oldest_pending_age_seconds,
-        );
-    }
 
     let mut tables = Vec::new();
     let mut problems = Vec::new();
@@ -254,38 +240,62 @@ pub async fn collect(
     })
 }
 
-async fn queue_by_table(
+/// Queue totals plus the per-table figures that are cheap to get (see the SQL files).
+async fn queue_counts(
     conn: &mut MySqlConnection,
-) -> Result<BTreeMap<String, TableQueue>, DbError> {
-    let rows = sqlx::query(include_str!("../../sql/status_queue_by_table.sql"))
-        .fetch_all(&mut *conn)
+) -> Result<(QueueStatus, BTreeMap<String, TableQueue>), DbError> {
+    let decode = |e| DbError::query("decoding queue counts")(e);
+    let row = sqlx::query(include_str!("../../sql/status_queue_counts.sql"))
+        .fetch_one(&mut *conn)
         .await
         .map_err(DbError::query("reading queue counts"))?;
-    let mut out = BTreeMap::new();
+    let undelivered: i64 = row.try_get(0).map_err(decode)?;
+    let dead: i64 = row.try_get(1).map_err(decode)?;
+    let oldest_id: Option<i64> = row.try_get(2).map_err(decode)?;
+
+    let mut tables: BTreeMap<String, TableQueue> = BTreeMap::new();
+    let rows = sqlx::query(include_str!("../../sql/status_not_ready.sql"))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(DbError::query("reading leased and retrying rows"))?;
     for row in rows {
-        let get = |i: usize| -> Result<u64, DbError> {
-            row.try_get::<Option<i64>, _>(i)
-                .map(|v| v.unwrap_or(0).max(0) as u64)
-                .map_err(DbError::query("decoding queue counts"))
-        };
-        let table: String = row
-            .try_get(0)
-            .map_err(DbError::query("decoding queue counts"))?;
-        let oldest: Option<i64> = row
-            .try_get(5)
-            .map_err(DbError::query("decoding queue counts"))?;
-        out.insert(
-            table,
-            TableQueue {
-                pending: get(1)?,
-                in_flight: get(2)?,
-                retrying: get(3)?,
-                dead: get(4)?,
-                oldest_pending_age_seconds: oldest.map(|us| us.max(0) as f64 / 1e6),
-            },
-        );
+        let t = tables.entry(row.try_get(0).map_err(decode)?).or_default();
+        t.in_flight = count(row.try_get(1).map_err(decode)?);
+        t.retrying = count(row.try_get(2).map_err(decode)?);
     }
-    Ok(out)
+    let rows = sqlx::query(include_str!("../../sql/status_dead_by_table.sql"))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(DbError::query("counting dead letters"))?;
+    for row in rows {
+        let t = tables.entry(row.try_get(0).map_err(decode)?).or_default();
+        t.dead = count(row.try_get(1).map_err(decode)?);
+    }
+    let oldest_us: Option<i64> = match oldest_id {
+        None => None,
+        Some(id) => sqlx::query_scalar(include_str!("../../sql/status_row_age.sql"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(DbError::query("reading the oldest row's age"))?
+            .flatten(),
+    };
+    let in_flight: u64 = tables.values().map(|t| t.in_flight).sum();
+    let queue = QueueStatus {
+        pending: count(undelivered)
+            .saturating_sub(count(dead))
+            .saturating_sub(in_flight),
+        in_flight,
+        retrying: tables.values().map(|t| t.retrying).sum(),
+        dead: count(dead),
+        oldest_pending_age_seconds: oldest_us.map(|us| us.max(0) as f64 / 1e6),
+        ..QueueStatus::default()
+    };
+    Ok((queue, tables))
+}
+
+fn count(n: i64) -> u64 {
+    n.max(0) as u64
 }
 
 async fn delivered(conn: &mut MySqlConnection) -> Result<(u64, u64), DbError> {
@@ -333,14 +343,6 @@ async fn anchor_counts(conn: &mut MySqlConnection, table: &str) -> Result<Anchor
 /// MySQL's "table doesn't exist" (1146, SQLSTATE 42S02).
 pub(crate) fn is_missing_table(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("42S02"))
-}
-
-fn max_age(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.max(y)),
-        (x, None) => x,
-        (None, y) => y,
-    }
 }
 
 fn age(seconds: Option<f64>) -> String {
@@ -396,16 +398,8 @@ pub fn render_text(s: &Status) -> String {
             .max(5);
         let _ = writeln!(
             out,
-            "{:<width$}  {:<12} {:>9} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
-            "table",
-            "triggers",
-            "pending",
-            "retrying",
-            "in flight",
-            "dead",
-            "Pending",
-            "Anchored",
-            "Failed"
+            "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
+            "table", "triggers", "in flight", "retrying", "dead", "Pending", "Anchored", "Failed"
         );
         for t in &s.tables {
             let (p, a, f) = match t.anchor {
@@ -418,18 +412,21 @@ pub fn render_text(s: &Status) -> String {
             };
             let _ = writeln!(
                 out,
-                "{:<width$}  {:<12} {:>9} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
+                "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
                 t.table,
                 t.triggers.as_str(),
-                t.queue.pending,
-                t.queue.retrying,
                 t.queue.in_flight,
+                t.queue.retrying,
                 t.queue.dead,
                 p,
                 a,
                 f
             );
         }
+        let _ = writeln!(
+            out,
+            "(in flight / retrying / dead: queue rows; Pending / Anchored / Failed: rows by certyo_anchor_status)"
+        );
     }
     if !s.problems.is_empty() {
         let _ = writeln!(out);
