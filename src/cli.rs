@@ -42,6 +42,12 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Check Pending rows for anchoring once, then exit.
     Verify(VerifyArgs),
+    /// Show the queue and each captured table; exit 2 if something needs attention.
+    Status(StatusArgs),
+    /// Inspect, replay or delete dead letters.
+    Dead(DeadArgs),
+    /// Enqueue every existing row of a captured table as an `upsert` event (resumable).
+    Backfill(BackfillArgs),
 }
 
 /// Where the database is. The password in the URL is never printed.
@@ -211,6 +217,85 @@ pub struct VerifyArgs {
     pub api: ApiArgs,
     #[command(flatten)]
     pub schedule: ScheduleArgs,
+}
+
+/// `status`: exit code 0 when healthy, 2 when something needs attention (dead letters,
+/// capture triggers drifted or missing, a --table not captured), 1 on error.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this table (repeatable); a table named here that is not captured is a problem.
+    #[arg(long = "table")]
+    pub tables: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeadArgs {
+    #[command(subcommand)]
+    pub command: DeadCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DeadCommand {
+    /// List dead letters, newest first.
+    List(DeadListArgs),
+    /// Make dead letters pending again (same row, same idempotency key queue-<id>).
+    /// Exit code 2 if some ids were not dead letters.
+    Requeue(DeadRequeueArgs),
+    /// Delete dead letters that died longer ago than --older-than.
+    Purge(DeadPurgeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeadListArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// How many to show.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Print JSON instead of a table (last_error in full).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeadRequeueArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Queue ids to requeue (repeatable, or comma-separated).
+    #[arg(long = "id", value_delimiter = ',', num_args = 1.., required_unless_present = "all")]
+    pub ids: Vec<i64>,
+    /// Requeue every dead letter.
+    #[arg(long, conflicts_with = "ids")]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeadPurgeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Age past which dead letters are deleted, e.g. 7d, 12h.
+    #[arg(long, value_parser = parse_duration)]
+    pub older_than: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackfillArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// The captured table whose existing rows to enqueue.
+    #[arg(long)]
+    pub table: String,
+    /// Rows per chunk (one transaction each).
+    #[arg(long, default_value_t = 5000)]
+    pub batch: usize,
+    /// Start over even if an earlier backfill of this table finished or was interrupted.
+    #[arg(long)]
+    pub restart: bool,
 }
 
 /// Emulator settings. Documented choices for what the real API leaves open are in

@@ -15,6 +15,7 @@
 //! - `leader`: one leader per scheduled job across processes (MySQL named lock).
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
 //! - `shutdown`: the signal handling that cancels everything.
+//! - `ops`: operator commands: status, dead letters, backfill.
 //! - `writeback`: marks delivered versions on their source rows (status, hash).
 //!
 //! Every SQL statement is a file under `sql/` or `migrations/`.
@@ -28,6 +29,7 @@ pub mod emulator;
 pub mod error;
 pub mod leader;
 pub mod migrate;
+pub mod ops;
 pub mod queue;
 pub mod schema;
 pub mod shutdown;

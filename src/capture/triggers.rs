@@ -133,7 +133,9 @@ pub fn same_body(stored: &str, generated: &str) -> bool {
     norm(stored) == norm(generated)
 }
 
-fn record_id(shape: &TableShape, row: &str) -> String {
+/// The record id expression of `row` (`NEW`, `OLD`, or a table alias), as the triggers
+/// write it; `ops::backfill` uses the same text.
+pub(crate) fn record_id(shape: &TableShape, row: &str) -> String {
     if let [only] = shape.pk.as_slice() {
         return fill(
             fragment(&FRAGMENTS, "record_id_single"),
@@ -156,7 +158,8 @@ fn record_id(shape: &TableShape, row: &str) -> String {
     )
 }
 
-fn payload(shape: &TableShape, row: &str) -> String {
+/// The payload expression (`JSON_OBJECT` of the business columns) of `row`.
+pub(crate) fn payload(shape: &TableShape, row: &str) -> String {
     let pairs: Vec<String> = shape
         .business_columns()
         .map(|c| {

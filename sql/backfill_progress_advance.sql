@@ -1,0 +1,5 @@
+-- backfill: after a chunk, in its transaction: the last key enqueued (?, a JSON array of
+-- text) and ? more rows, for table ?. Index: PRIMARY. Locks: that row (already held).
+UPDATE certyo_queue_backfill
+SET last_key = ?, rows_enqueued = rows_enqueued + ?
+WHERE table_name = ?

@@ -1,0 +1,3 @@
+-- backfill: table ? is done: no row is left after the last key.
+-- Index: PRIMARY. Locks: that row (already held).
+UPDATE certyo_queue_backfill SET finished_at = NOW(6) WHERE table_name = ?

@@ -1,0 +1,9 @@
+-- status: rows of one captured table by anchoring status (Pending / Anchored / Failed;
+-- rows never delivered have NULL and are not counted). <table> is the checked,
+-- backtick-quoted table name.
+-- Index: certyo_verify (certyo_anchor_status, certyo_ingested_at), three equality ranges
+-- read from the index alone. Locks: nothing (plain consistent read).
+SELECT CAST(certyo_anchor_status AS CHAR) AS status, CAST(COUNT(*) AS SIGNED) AS n
+FROM {table}
+WHERE certyo_anchor_status IN ('Pending', 'Anchored', 'Failed')
+GROUP BY certyo_anchor_status

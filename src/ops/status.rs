@@ -1,0 +1,459 @@
+//! `certyo-queue status`: one look at the queue and the captured tables.
+//!
+//! Reports pending / in flight / retrying / dead queue rows, deliveries in the last hour
+//! and 24 hours, the age of the oldest undelivered row, and per table: the state of its
+//! capture triggers, its in-flight / retrying / dead queue rows and its rows by
+//! anchoring status. (No per-table pending count: it would read every queued row.) Text for people, `--json` (one
+//! object, field names documented on [`Status`]) for scripts.
+//!
+//! Invariants:
+//! - Read-only, no locks: every query is a plain consistent read served by an index
+//!   (named in each `sql/status_*.sql`), so status is cheap on a big queue.
+//! - `healthy` is false exactly when `problems` is non-empty; the exit code is then
+//!   [`EXIT_ATTENTION`] (2). An error (database unreachable, unknown table) exits 1.
+//! - Tables listed: those with capture triggers of ours, those with tracking columns
+//!   (captured once, maybe uncaptured since: shown as `not_captured`, not a problem),
+//!   and those with undelivered queue rows; or exactly the `--table` ones.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde::Serialize;
+use sqlx::mysql::{MySqlConnection, MySqlPool};
+use sqlx::Row;
+
+use crate::capture::{self, triggers, CaptureError, TriggerState};
+use crate::cli::StatusArgs;
+use crate::config::DbConfig;
+use crate::error::DbError;
+
+/// Exit code of a command that ran but found something that needs attention.
+pub const EXIT_ATTENTION: u8 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error("table `{table}` does not exist in database `{schema}`")]
+    UnknownTable { table: String, schema: String },
+    #[error("no certyo_queue table in database `{0}`: run `certyo-queue migrate` first")]
+    NoQueue(String),
+}
+
+/// The whole report; `--json` prints exactly this.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// The database (schema) looked at.
+    pub database: String,
+    /// False when `problems` is not empty (exit code 2).
+    pub healthy: bool,
+    pub queue: QueueStatus,
+    pub tables: Vec<TableStatus>,
+    /// One sentence per thing that needs attention, with what to do.
+    pub problems: Vec<String>,
+}
+
+/// The queue as a whole.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QueueStatus {
+    /// Waiting for delivery, not under a live lease (includes `retrying`).
+    pub pending: u64,
+    /// Claimed by a worker whose lease has not expired.
+    pub in_flight: u64,
+    /// Pending rows waiting out a retry delay after a failed attempt (once the delay has
+    /// passed they are plain pending rows again).
+    pub retrying: u64,
+    /// Dead letters (see `certyo-queue dead list`).
+    pub dead: u64,
+    /// Delivered within the last hour.
+    pub delivered_last_1h: u64,
+    /// Delivered within the last 24 hours (still in the queue: exact while retention >= 24h).
+    pub delivered_last_24h: u64,
+    /// Age of the oldest row not yet delivered (pending or in flight); null when none.
+    pub oldest_pending_age_seconds: Option<f64>,
+}
+
+/// One table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableStatus {
+    pub table: String,
+    /// `current`, `drifted` (bodies outdated, e.g. a column was added), `missing` (some
+    /// of the four triggers gone) or `not_captured` (none).
+    pub triggers: TriggerHealth,
+    /// Names of our triggers that should exist and don't.
+    pub missing_triggers: Vec<String>,
+    /// Undelivered queue rows of this table.
+    pub queue: TableQueue,
+    /// Rows by `certyo_anchor_status`; null when the table has no tracking columns.
+    pub anchor: Option<AnchorCounts>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerHealth {
+    Current,
+    Drifted,
+    Missing,
+    NotCaptured,
+}
+
+impl TriggerHealth {
+    fn as_str(self) -> &'static str {
+        match self {
+            TriggerHealth::Current => "current",
+            TriggerHealth::Drifted => "drifted",
+            TriggerHealth::Missing => "missing",
+            TriggerHealth::NotCaptured => "not_captured",
+        }
+    }
+}
+
+/// A table's share of the queue: the figures an index can give cheaply (a per-table
+/// pending count would have to read every undelivered row).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TableQueue {
+    pub in_flight: u64,
+    pub retrying: u64,
+    pub dead: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct AnchorCounts {
+    pub pending: u64,
+    pub anchored: u64,
+    pub failed: u64,
+}
+
+/// Gather the report for `schema`; `only` limits it to those tables (each must exist).
+pub async fn collect(
+    pool: &MySqlPool,
+    schema: &str,
+    only: &[String],
+) -> Result<Status, StatusError> {
+    let mut conn = pool
+        .acquire()
+        .await
+        .map_err(DbError::query("connecting for status"))?;
+    let (mut queue, by_table) = match queue_counts(&mut conn).await {
+        Err(DbError::Query { source, .. }) if is_missing_table(&source) => {
+            return Err(StatusError::NoQueue(schema.to_string()))
+        }
+        other => other?,
+    };
+    (queue.delivered_last_1h, queue.delivered_last_24h) = delivered(&mut conn).await?;
+    let ours = capture::existing_triggers(&mut conn, schema).await?;
+    let tracked: Vec<String> =
+        sqlx::query_scalar(include_str!("../../sql/status_tracked_tables.sql"))
+            .bind(schema)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(DbError::query("listing tables with tracking columns"))?;
+
+    let names: BTreeSet<String> = if only.is_empty() {
+        ours.iter()
+            .map(|t| t.table.clone())
+            .chain(tracked.iter().cloned())
+            .chain(by_table.keys().cloned())
+            .collect()
+    } else {
+        for name in only {
+            capture::check_name(name)?;
+            if capture::inspect(&mut conn, schema, name).await?.is_none() {
+                return Err(StatusError::UnknownTable {
+                    table: name.clone(),
+                    schema: schema.to_string(),
+                });
+            }
+        }
+        only.iter().cloned().collect()
+    };
+
+    let mut tables = Vec::new();
+    let mut problems = Vec::new();
+    for name in names {
+        let present: Vec<&str> = ours
+            .iter()
+            .filter(|t| t.table == name)
+            .map(|t| t.name.as_str())
+            .collect();
+        let missing: Vec<String> = if present.is_empty() {
+            Vec::new()
+        } else {
+            triggers::trigger_names(&name)
+                .into_iter()
+                .filter(|n| !present.contains(&n.as_str()))
+                .collect()
+        };
+        let health = if present.is_empty() {
+            TriggerHealth::NotCaptured
+        } else if !missing.is_empty() {
+            TriggerHealth::Missing
+        } else {
+            match capture::trigger_state(&mut conn, schema, &name).await? {
+                TriggerState::Current => TriggerHealth::Current,
+                TriggerState::Drifted => TriggerHealth::Drifted,
+                TriggerState::Missing => TriggerHealth::NotCaptured,
+            }
+        };
+        match health {
+            TriggerHealth::Drifted => problems.push(format!(
+                "table `{name}`: capture triggers are outdated (the table changed, e.g. a column was added): run `certyo-queue migrate --table {name}`"
+            )),
+            TriggerHealth::Missing => problems.push(format!(
+                "table `{name}`: capture triggers missing ({}): changes are not captured; run `certyo-queue migrate --table {name}`",
+                missing.join(", ")
+            )),
+            TriggerHealth::NotCaptured if !only.is_empty() => problems.push(format!(
+                "table `{name}` is not captured: run `certyo-queue migrate --table {name}`"
+            )),
+            _ => {}
+        }
+        let anchor = if tracked.contains(&name) && capture::check_name(&name).is_ok() {
+            Some(anchor_counts(&mut conn, &name).await?)
+        } else {
+            None
+        };
+        tables.push(TableStatus {
+            queue: by_table.get(&name).cloned().unwrap_or_default(),
+            table: name,
+            triggers: health,
+            missing_triggers: missing,
+            anchor,
+        });
+    }
+    if queue.dead > 0 {
+        problems.push(format!(
+            "{} dead letter(s): inspect with `certyo-queue dead list`, replay with `certyo-queue dead requeue`",
+            queue.dead
+        ));
+    }
+    Ok(Status {
+        database: schema.to_string(),
+        healthy: problems.is_empty(),
+        queue,
+        tables,
+        problems,
+    })
+}
+
+/// Queue totals plus the per-table figures that are cheap to get (see the SQL files).
+async fn queue_counts(
+    conn: &mut MySqlConnection,
+) -> Result<(QueueStatus, BTreeMap<String, TableQueue>), DbError> {
+    let decode = |e| DbError::query("decoding queue counts")(e);
+    let row = sqlx::query(include_str!("../../sql/status_queue_counts.sql"))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(DbError::query("reading queue counts"))?;
+    let undelivered: i64 = row.try_get(0).map_err(decode)?;
+    let dead: i64 = row.try_get(1).map_err(decode)?;
+    let oldest_id: Option<i64> = row.try_get(2).map_err(decode)?;
+
+    let mut tables: BTreeMap<String, TableQueue> = BTreeMap::new();
+    let rows = sqlx::query(include_str!("../../sql/status_not_ready.sql"))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(DbError::query("reading leased and retrying rows"))?;
+    for row in rows {
+        let t = tables.entry(row.try_get(0).map_err(decode)?).or_default();
+        t.in_flight = count(row.try_get(1).map_err(decode)?);
+        t.retrying = count(row.try_get(2).map_err(decode)?);
+    }
+    let rows = sqlx::query(include_str!("../../sql/status_dead_by_table.sql"))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(DbError::query("counting dead letters"))?;
+    for row in rows {
+        let t = tables.entry(row.try_get(0).map_err(decode)?).or_default();
+        t.dead = count(row.try_get(1).map_err(decode)?);
+    }
+    let oldest_us: Option<i64> = match oldest_id {
+        None => None,
+        Some(id) => sqlx::query_scalar(include_str!("../../sql/status_row_age.sql"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(DbError::query("reading the oldest row's age"))?
+            .flatten(),
+    };
+    let in_flight: u64 = tables.values().map(|t| t.in_flight).sum();
+    let queue = QueueStatus {
+        pending: count(undelivered)
+            .saturating_sub(count(dead))
+            .saturating_sub(in_flight),
+        in_flight,
+        retrying: tables.values().map(|t| t.retrying).sum(),
+        dead: count(dead),
+        oldest_pending_age_seconds: oldest_us.map(|us| us.max(0) as f64 / 1e6),
+        ..QueueStatus::default()
+    };
+    Ok((queue, tables))
+}
+
+fn count(n: i64) -> u64 {
+    n.max(0) as u64
+}
+
+async fn delivered(conn: &mut MySqlConnection) -> Result<(u64, u64), DbError> {
+    let row = sqlx::query(include_str!("../../sql/status_delivered.sql"))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(DbError::query("counting recent deliveries"))?;
+    let h1: i64 = row
+        .try_get(0)
+        .map_err(DbError::query("decoding delivery counts"))?;
+    let h24: i64 = row
+        .try_get(1)
+        .map_err(DbError::query("decoding delivery counts"))?;
+    Ok((h1.max(0) as u64, h24.max(0) as u64))
+}
+
+async fn anchor_counts(conn: &mut MySqlConnection, table: &str) -> Result<AnchorCounts, DbError> {
+    let sql = capture::template::fill(
+        include_str!("../../sql/status_anchor_counts.sql"),
+        &[("table", &capture::template::quote_ident(table))],
+    );
+    let rows = sqlx::query(&sql)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(DbError::query("counting rows by anchoring status"))?;
+    let mut counts = AnchorCounts::default();
+    for row in rows {
+        let status: String = row
+            .try_get(0)
+            .map_err(DbError::query("decoding anchoring counts"))?;
+        let n: i64 = row
+            .try_get(1)
+            .map_err(DbError::query("decoding anchoring counts"))?;
+        let n = n.max(0) as u64;
+        match status.as_str() {
+            "Pending" => counts.pending = n,
+            "Anchored" => counts.anchored = n,
+            "Failed" => counts.failed = n,
+            _ => {}
+        }
+    }
+    Ok(counts)
+}
+
+/// MySQL's "table doesn't exist" (1146, SQLSTATE 42S02).
+pub(crate) fn is_missing_table(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("42S02"))
+}
+
+fn age(seconds: Option<f64>) -> String {
+    match seconds {
+        None => "-".to_string(),
+        Some(s) => humantime::format_duration(Duration::from_secs(s as u64)).to_string(),
+    }
+}
+
+/// The text form of the report.
+pub fn render_text(s: &Status) -> String {
+    let mut out = String::new();
+    let verdict = if s.healthy {
+        "healthy"
+    } else {
+        "needs attention"
+    };
+    let _ = writeln!(
+        out,
+        "certyo-queue status of database `{}`: {verdict}",
+        s.database
+    );
+    let q = &s.queue;
+    let _ = writeln!(out);
+    let _ = writeln!(out, "queue");
+    let _ = writeln!(
+        out,
+        "  pending          {:>10}  (retrying {})",
+        q.pending, q.retrying
+    );
+    let _ = writeln!(out, "  in flight        {:>10}", q.in_flight);
+    let _ = writeln!(out, "  dead             {:>10}", q.dead);
+    let _ = writeln!(out, "  delivered 1h     {:>10}", q.delivered_last_1h);
+    let _ = writeln!(out, "  delivered 24h    {:>10}", q.delivered_last_24h);
+    let _ = writeln!(
+        out,
+        "  oldest pending   {:>10}",
+        age(q.oldest_pending_age_seconds)
+    );
+    let _ = writeln!(out);
+    if s.tables.is_empty() {
+        let _ = writeln!(
+            out,
+            "no captured tables (capture one with `certyo-queue migrate --table T`)"
+        );
+    } else {
+        let width = s
+            .tables
+            .iter()
+            .map(|t| t.table.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
+            "table", "triggers", "in flight", "retrying", "dead", "Pending", "Anchored", "Failed"
+        );
+        for t in &s.tables {
+            let (p, a, f) = match t.anchor {
+                Some(c) => (
+                    c.pending.to_string(),
+                    c.anchored.to_string(),
+                    c.failed.to_string(),
+                ),
+                None => ("-".into(), "-".into(), "-".into()),
+            };
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
+                t.table,
+                t.triggers.as_str(),
+                t.queue.in_flight,
+                t.queue.retrying,
+                t.queue.dead,
+                p,
+                a,
+                f
+            );
+        }
+        let _ = writeln!(
+            out,
+            "(in flight / retrying / dead: queue rows; Pending / Anchored / Failed: rows by certyo_anchor_status)"
+        );
+    }
+    if !s.problems.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "problems");
+        for p in &s.problems {
+            let _ = writeln!(out, "  - {p}");
+        }
+    }
+    out
+}
+
+/// `certyo-queue status [--json] [--table T]…`: exit 0 healthy, 2 needs attention.
+pub async fn run_cli(args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let db = DbConfig::from_args(&args.db)?;
+    let schema = db.schema().unwrap_or_default();
+    let pool = crate::db::connect(&db, 1).await?;
+    let status = collect(&pool, &schema, &args.tables).await;
+    pool.close().await;
+    let status = status?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        print!("{}", render_text(&status));
+    }
+    Ok(if status.healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_ATTENTION)
+    })
+}
