@@ -201,3 +201,78 @@ async fn migrate_and_work_run_with_exactly_the_documented_grants() {
     let _ = std::fs::remove_file(&log_path);
     db.finish().await;
 }
+
+/// With binary logging on, the migrate user (no SUPER) may create triggers only once
+/// `log_bin_trust_function_creators = 1`; until then `migrate` says so in one line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_binary_logging_migrate_needs_log_bin_trust_function_creators() {
+    use certyo_queue::config::DbConfig;
+    use common::throwaway_mariadb::{Options, ThrowawayMariaDb};
+
+    let server = tokio::task::spawn_blocking(|| {
+        ThrowawayMariaDb::start(Options {
+            extra_args: vec!["--log-bin".into(), "--server-id=1".into()],
+            ..Options::default()
+        })
+    })
+    .await
+    .unwrap();
+    let admin = certyo_queue::db::connect(&DbConfig::parse(&server.url("mysql", "")).unwrap(), 1)
+        .await
+        .unwrap();
+    let setup = format!(
+        "CREATE DATABASE shop; USE shop; {};
+         CREATE USER 'certyo_migrate'@'localhost' IDENTIFIED BY 'pw-migrate';
+         CREATE USER 'certyo_migrate'@'127.0.0.1' IDENTIFIED BY 'pw-migrate';",
+        common::PRODUCTS_DDL
+    );
+    sqlx::raw_sql(&setup).execute(&admin).await.unwrap();
+    for host in HOSTS {
+        let grant = MIGRATE_GRANTS[0]
+            .replace("{db}", "shop")
+            .replace("{user}", &format!("'certyo_migrate'@'{host}'"));
+        sqlx::raw_sql(&grant).execute(&admin).await.unwrap();
+    }
+    let log_bin: i64 = sqlx::query_scalar("SELECT @@log_bin")
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert_eq!(log_bin, 1, "binary logging is on");
+
+    let url = format!(
+        "mysql://certyo_migrate:pw-migrate@127.0.0.1:{}/shop",
+        server.port
+    );
+    let migrate = || {
+        Command::new(common::bin())
+            .args(["migrate", "--table", "products", "--database-url", &url])
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let refused = migrate();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success(),
+        "migrate without SUPER:\n{stderr}"
+    );
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("log_bin_trust_function_creators = 1"),
+        "{stderr}"
+    );
+
+    sqlx::raw_sql("SET GLOBAL log_bin_trust_function_creators = 1")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let ok = migrate();
+    assert!(
+        ok.status.success(),
+        "migrate with log_bin_trust_function_creators = 1:\n{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    admin.close().await;
+    server.stop();
+}
