@@ -9,6 +9,25 @@ use sqlx::mysql::MySqlConnectOptions;
 use crate::cli::{ApiArgs, DatabaseArgs};
 use crate::error::ConfigError;
 
+/// The URL parameters sqlx understands (it ignores others silently, so a misspelt
+/// `ssl-mode` would quietly connect without the intended TLS checks: refuse them).
+const URL_PARAMS: &[&str] = &[
+    "ssl-mode",
+    "sslmode",
+    "ssl-ca",
+    "sslca",
+    "ssl-cert",
+    "sslcert",
+    "ssl-key",
+    "sslkey",
+    "charset",
+    "collation",
+    "socket",
+    "statement-cache-capacity",
+    "timezone",
+    "time-zone",
+];
+
 /// A parsed database URL. `Display` shows it with the password replaced by `***`.
 #[derive(Clone)]
 pub struct DbConfig {
@@ -37,6 +56,18 @@ impl DbConfig {
                 reason: "has no host".into(),
             });
         }
+        if let Some((key, _)) = url
+            .query_pairs()
+            .find(|(k, _)| !URL_PARAMS.contains(&k.as_ref()))
+        {
+            return Err(ConfigError::Invalid {
+                name: "--database-url",
+                reason: format!(
+                    "unknown parameter `{key}`; known: ssl-mode, ssl-ca, ssl-cert, ssl-key, \
+                     charset, collation, socket, statement-cache-capacity, timezone"
+                ),
+            });
+        }
         let cfg = DbConfig { url };
         if cfg.schema().is_none() {
             return Err(ConfigError::Invalid {
@@ -52,6 +83,13 @@ impl DbConfig {
     pub fn schema(&self) -> Option<String> {
         let path = self.url.path().trim_start_matches('/');
         (!path.is_empty()).then(|| path.to_string())
+    }
+
+    /// Whether the URL turns TLS off (`ssl-mode=disabled`).
+    pub fn tls_disabled(&self) -> bool {
+        self.url.query_pairs().any(|(k, v)| {
+            matches!(k.as_ref(), "ssl-mode" | "sslmode") && v.eq_ignore_ascii_case("disabled")
+        })
     }
 
     /// The same server, another schema (tests and `bench` use scratch databases).
@@ -191,6 +229,40 @@ mod tests {
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("app:***@db.example"), "{shown}");
         assert_eq!(cfg.schema().as_deref(), Some("shop"));
+    }
+
+    #[test]
+    fn tls_parameters_reach_the_connect_options() {
+        let cfg = DbConfig::parse(
+            "mysql://app@db.example:3306/shop?ssl-mode=verify_ca&ssl-ca=/etc/ca.pem&ssl-cert=/c.pem&ssl-key=/k.pem",
+        )
+        .unwrap();
+        // MySqlConnectOptions has no getters for TLS; its Debug shows them.
+        let shown = format!("{:?}", cfg.connect_options().unwrap());
+        assert!(shown.contains("VerifyCa"), "{shown}");
+        assert!(shown.contains("/etc/ca.pem"), "{shown}");
+        assert!(
+            shown.contains("/c.pem") && shown.contains("/k.pem"),
+            "{shown}"
+        );
+        assert!(!cfg.tls_disabled());
+        let off = DbConfig::parse("mysql://app@db.example/shop?ssl-mode=DISABLED").unwrap();
+        assert!(off.tls_disabled());
+    }
+
+    #[test]
+    fn a_misspelt_url_parameter_is_refused() {
+        let err = DbConfig::parse("mysql://app@db.example/shop?ssl_mode=required").unwrap_err();
+        assert!(
+            err.to_string().contains("unknown parameter `ssl_mode`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_ssl_mode_is_refused() {
+        let cfg = DbConfig::parse("mysql://app@db.example/shop?ssl-mode=sometimes").unwrap();
+        assert!(cfg.connect_options().is_err());
     }
 
     #[test]

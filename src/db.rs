@@ -15,20 +15,14 @@ use crate::error::DbError;
 pub async fn connect(cfg: &DbConfig, max: u32) -> Result<MySqlPool, DbError> {
     let options = cfg
         .connect_options()
-        .map_err(|e| DbError::Connect {
-            url: cfg.to_string(),
-            cause: sqlx::Error::Configuration(e.into()),
-        })?
+        .map_err(|e| connect_error(cfg, sqlx::Error::Configuration(e.into())))?
         .pipes_as_concat(false)
         .timezone(Some("+00:00".to_string()));
     // One direct connection first: it fails at once with the real cause (refused,
     // access denied, unknown database) where the pool would only report a timeout.
     let probe = MySqlConnection::connect_with(&options)
         .await
-        .map_err(|cause| DbError::Connect {
-            url: cfg.to_string(),
-            cause,
-        })?;
+        .map_err(|cause| connect_error(cfg, cause))?;
     let _ = probe.close().await;
     MySqlPoolOptions::new()
         .max_connections(max.max(1))
@@ -51,8 +45,41 @@ pub async fn connect(cfg: &DbConfig, max: u32) -> Result<MySqlPool, DbError> {
         })
         .connect_with(options)
         .await
-        .map_err(|cause| DbError::Connect {
-            url: cfg.to_string(),
-            cause,
-        })
+        .map_err(|cause| connect_error(cfg, cause))
+}
+
+/// A connection failure, with a hint that fits its cause.
+fn connect_error(cfg: &DbConfig, cause: sqlx::Error) -> DbError {
+    let code = match &cause {
+        sqlx::Error::Database(e) => e.code().map(|c| c.to_string()),
+        _ => None,
+    };
+    // sqlx reports a refused certificate as an I/O error of kind InvalidData (rustls).
+    let tls_failed = match &cause {
+        sqlx::Error::Tls(_) => true,
+        sqlx::Error::Io(e) => e.kind() == std::io::ErrorKind::InvalidData && !cfg.tls_disabled(),
+        _ => false,
+    };
+    let hint = match (&cause, code.as_deref()) {
+        _ if tls_failed => {
+            "The TLS handshake failed: check ssl-ca (the CA that signed the server's \
+             certificate) and, with ssl-mode=verify_identity, that the certificate names this host."
+        }
+        // MariaDB answers a plain connection under require_secure_transport with
+        // "access denied" (1045); MySQL with 3159.
+        (_, Some("28000" | "08004" | "HY000")) if cfg.tls_disabled() => {
+            "The URL turns TLS off (ssl-mode=disabled); if the server requires encrypted \
+             connections (require_secure_transport), use ssl-mode=verify_ca&ssl-ca=/path/to/ca.pem. \
+             Otherwise check the user and password."
+        }
+        _ => {
+            "Is MySQL/MariaDB running there, and are the user and password right? \
+             (local: `sudo service mariadb start`)"
+        }
+    };
+    DbError::Connect {
+        url: cfg.to_string(),
+        cause,
+        hint,
+    }
 }

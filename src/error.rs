@@ -17,8 +17,13 @@ pub enum ConfigError {
 pub enum DbError {
     /// The cause is part of the message (not a `source`), so the one-line report
     /// does not repeat it.
-    #[error("cannot connect to the database at {url}: {cause}. Is MySQL/MariaDB running there, and are the user and password right? (local: `sudo service mariadb start`)")]
-    Connect { url: String, cause: sqlx::Error },
+    #[error("cannot connect to the database at {url}: {cause}. {hint}")]
+    Connect {
+        url: String,
+        cause: sqlx::Error,
+        /// What to check, chosen from the cause and the URL's TLS settings.
+        hint: &'static str,
+    },
     #[error("{context}: {source}")]
     Query {
         context: &'static str,
