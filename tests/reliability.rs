@@ -204,16 +204,22 @@ async fn api_failures_an_outage_and_rate_limits_delay_delivery_but_lose_nothing(
     assert_eq!(db.dead().await, 0, "no row may die from a transient fault");
     assert_every_row_arrived(&db, &emu).await;
     let attempts = max_attempts(&db).await;
+    let histogram: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT CAST(attempts AS SIGNED), COUNT(*) FROM certyo_queue GROUP BY attempts ORDER BY attempts",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     // Backoff doubles from 100 ms to 4 s (jitter ×0.5–1): a 20 s outage costs a row at
-    // most ~16 attempts, the fail-rate and rate-limit phases a few more. A worker that
-    // retried without backing off would spend hundreds.
+    // most ~16 attempts; every 429 counts as an attempt too. A worker that retried
+    // without backing off would spend hundreds, and --max-attempts 50 would bury rows.
     assert!(
-        attempts <= 25,
-        "attempts must stay bounded: a row took {attempts}"
+        attempts <= 40,
+        "attempts must stay bounded: a row took {attempts} ({histogram:?})"
     );
     println!(
         "faults: 4000 rows, {} × 500, {during_outage} × 503 over a {OUTAGE:?} outage, {} × 429; \
-         max attempts {attempts}, dead 0, lost 0, {elapsed:?}",
+         max attempts {attempts}, (attempts, rows) {histogram:?}, dead 0, lost 0, {elapsed:?}",
         seen.status_count(500),
         seen.status_count(429)
     );
@@ -351,4 +357,260 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
     }
     pool.close().await;
     emu.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_keep_each_records_events_in_order_one_request_at_a_time() {
+    let db = TestDb::with_products().await;
+    let emu = emulator(EmulatorConfig::default()).await;
+    emu.set_latency(Duration::from_millis(5));
+    db.insert_products(1000).await;
+    let (url, api) = (db.url(), emu.url());
+    let args = ["--concurrency", "8", "--batch-size", "20"];
+    let mut workers: Vec<Worker> = (0..3)
+        .map(|i| Worker::spawn(&format!("p{i}"), &url, &api, &args))
+        .collect();
+    let started = Instant::now();
+    // Changes keep arriving while the three drain: new rows, and bursts of updates on
+    // a few hot records (ids 1..=5) and a rotating slice of the others.
+    for round in 0..40 {
+        db.insert_products(25).await;
+        db.exec(&format!(
+            "UPDATE products SET price = {round} WHERE id <= 5 OR id % 40 = {}",
+            round % 40
+        ))
+        .await;
+        for w in workers.iter_mut() {
+            w.assert_running();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut refs: Vec<&mut Worker> = workers.iter_mut().collect();
+    drained(&db, Duration::from_secs(120), &mut refs).await;
+    let elapsed = started.elapsed();
+
+    assert_eq!(db.dead().await, 0);
+    assert_every_row_arrived(&db, &emu).await;
+    let seen = emu.inspect();
+    assert_eq!(
+        seen.max_in_flight_overall(),
+        1,
+        "some record had two requests in flight at once"
+    );
+    let mut out_of_order = Vec::new();
+    for rec in &seen.records {
+        let ids: Vec<i64> = rec
+            .keys()
+            .iter()
+            .map(|k| k.trim_start_matches("queue-").parse().unwrap())
+            .collect();
+        if ids.windows(2).any(|w| w[0] >= w[1]) {
+            out_of_order.push((rec.record_id.clone(), ids));
+        }
+    }
+    assert!(
+        out_of_order.is_empty(),
+        "events arrived out of queue order: {:?}",
+        &out_of_order[..out_of_order.len().min(5)]
+    );
+    let hot = seen.record("products", "1").unwrap().versions.len();
+    assert!(hot >= 30, "the hot record should have many versions, got {hot}");
+    println!(
+        "3 processes × 8: {} rows, {} records, {hot} versions of record 1, max in flight 1, \
+         out of order 0, {elapsed:?}",
+        db.scalar("SELECT COUNT(*) FROM certyo_queue").await,
+        seen.records.len()
+    );
+    for w in workers.iter_mut() {
+        w.term();
+    }
+    for w in workers.iter_mut() {
+        assert!(w.wait_exit(Duration::from_secs(30)).await.success());
+    }
+    emu.stop().await;
+    db.finish().await;
+}
+
+/// The `last_error` of the queue row of this record.
+async fn reason(db: &TestDb, where_: &str) -> String {
+    sqlx::query_scalar::<_, Option<String>>(&format!(
+        "SELECT last_error FROM certyo_queue WHERE dead_at IS NOT NULL AND {where_}"
+    ))
+    .fetch_one(&db.pool)
+    .await
+    .unwrap_or_else(|e| panic!("no dead letter where {where_}: {e}"))
+    .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_rows_become_dead_letters_with_reasons_and_the_rest_is_delivered() {
+    let db = TestDb::with_products().await;
+    db.exec("CREATE TABLE docs (id INT AUTO_INCREMENT PRIMARY KEY, body LONGTEXT NOT NULL) ENGINE=InnoDB")
+        .await;
+    db.capture(&["products", "docs"]).await;
+    // Bodies up to 1 MiB, bulk or single: a bulk carrying the 1.5 MiB document is
+    // refused whole (413), the worker re-sends its records one by one, and only the
+    // document is refused again (413).
+    let emu = emulator(EmulatorConfig {
+        max_bulk_body: 1 << 20,
+        ..EmulatorConfig::default()
+    })
+    .await;
+
+    // Round 1, one claim of 500: 498 good rows, one the API rejects (empty recordId,
+    // 400 inside the bulk), one that is not JSON. MariaDB's JSON type carries a CHECK
+    // (json_valid); a queue table adopted from a server without it (MariaDB before
+    // 10.4.3, or one made with LONGTEXT) holds whatever was written, which is the case
+    // reproduced here. (With the CHECK in place and bypassed, see the ignored test
+    // `a_row_breaking_the_json_check_does_not_halt_the_queue`.)
+    db.exec("ALTER TABLE certyo_queue MODIFY payload LONGTEXT NOT NULL")
+        .await;
+    db.insert_products(249).await;
+    db.exec(
+        "INSERT INTO certyo_queue (table_name, record_id, op_type, payload) \
+         VALUES ('products', '', 'insert', '{\"sku\": \"no id\"}')",
+    )
+    .await;
+    db.exec(
+        "INSERT INTO certyo_queue (table_name, record_id, op_type, payload) \
+         VALUES ('products', 'broken', 'insert', '{\"sku\": \"half')",
+    )
+    .await;
+    db.insert_products(249).await;
+    assert_eq!(db.pending().await, 500);
+    let mut w = Worker::spawn(
+        "poison",
+        &db.url(),
+        &emu.url(),
+        &["--batch-size", "500", "--concurrency", "2"],
+    );
+    drained(&db, Duration::from_secs(60), &mut [&mut w]).await;
+    assert_eq!(db.dead().await, 2, "{}", tail(&w.stderr(), 20));
+    let empty_id = reason(&db, "record_id = ''").await;
+    assert!(empty_id.contains("400") && empty_id.contains("recordId"), "{empty_id}");
+    let broken = reason(&db, "record_id = 'broken'").await;
+    assert!(broken.contains("not valid JSON"), "{broken}");
+
+    // Round 2: a 1.5 MiB document amid 100 good rows.
+    db.insert_products(50).await;
+    db.exec("INSERT INTO docs (body) VALUES (REPEAT('x', 1536 * 1024))")
+        .await;
+    db.insert_products(50).await;
+    drained(&db, Duration::from_secs(60), &mut [&mut w]).await;
+    assert_eq!(db.dead().await, 3, "{}", tail(&w.stderr(), 20));
+    let big = reason(&db, "table_name = 'docs'").await;
+    assert!(big.contains("413"), "{big}");
+
+    // Everything else arrived; the dead ones did not (or were refused).
+    let seen = emu.inspect();
+    let got = seen.keys_received();
+    let live: Vec<String> = sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM certyo_queue WHERE dead_at IS NULL",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|id| format!("queue-{id}"))
+    .collect();
+    assert_eq!(live.len(), 598);
+    assert!(live.iter().all(|k| got.contains(k)), "a good row was held back by a bad one");
+    assert!(seen.status_count(413) >= 2, "bulk and single 413 expected");
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_ingested_at IS NULL").await,
+        0,
+        "every good product row is written back"
+    );
+    println!(
+        "poison: 601 rows, 3 dead letters (400 in a bulk of 499, invalid JSON, 1.5 MiB → 413), \
+         598 delivered; reasons: {empty_id:?} / {broken:?} / {big:?}"
+    );
+    w.term();
+    assert!(w.wait_exit(Duration::from_secs(30)).await.success());
+    emu.stop().await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_a_busy_worker_with_exit_0_and_nothing_left_leased() {
+    let db = TestDb::with_products().await;
+    let emu = emulator(EmulatorConfig::default()).await;
+    emu.set_latency(Duration::from_millis(300));
+    db.insert_products(5000).await;
+    // A long lease: a row left leased would stay stuck for a minute, so it shows.
+    let mut w = Worker::spawn(
+        "term",
+        &db.url(),
+        &emu.url(),
+        &["--concurrency", "4", "--batch-size", "50", "--lease", "60s"],
+    );
+    progress_by(&db, 0, &mut w).await;
+    let leased_before = db
+        .scalar("SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND lease_owner IS NOT NULL")
+        .await;
+    w.term();
+    let status = w.wait_exit(Duration::from_secs(40)).await;
+    assert_eq!(status.code(), Some(0), "{}", tail(&w.stderr(), 20));
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND lease_owner IS NOT NULL")
+            .await,
+        0,
+        "rows left leased after a graceful stop"
+    );
+    assert!(db.pending().await > 0, "the stop must come mid-drain");
+    assert_eq!(db.dead().await, 0);
+    // What was marked delivered really arrived.
+    let got = emu.inspect().keys_received();
+    let done: Vec<i64> = sqlx::query_scalar("SELECT id FROM certyo_queue WHERE processed = 1")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert!(done.iter().all(|id| got.contains(&format!("queue-{id}"))));
+    println!(
+        "SIGTERM: exit 0, {leased_before} rows leased before, 0 after, {} delivered, {} pending",
+        done.len(),
+        db.pending().await
+    );
+    emu.stop().await;
+    db.finish().await;
+}
+
+/// Product bug found by this suite (reported to the lead): on MariaDB a queue row whose
+/// payload breaks the JSON column's CHECK (written with `check_constraint_checks = 0`,
+/// e.g. by a bulk load) makes every claim fail with error 4025, because MariaDB
+/// re-checks the constraint on the lease UPDATE of any column. Every worker then
+/// retries the claim forever and nothing at all is delivered. Un-ignore once fixed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "product bug: a payload breaking the JSON CHECK halts every claim (error 4025)"]
+async fn a_row_breaking_the_json_check_does_not_halt_the_queue() {
+    let db = TestDb::with_products().await;
+    let emu = emulator(EmulatorConfig::default()).await;
+    db.insert_products(50).await;
+    // Both SETs run on the same connection, so the pool gets it back as it was.
+    db.exec(
+        "SET SESSION check_constraint_checks = 0; \
+         INSERT INTO certyo_queue (table_name, record_id, op_type, payload) \
+         VALUES ('products', 'broken', 'insert', '{\"sku\": \"half'); \
+         SET SESSION check_constraint_checks = 1",
+    )
+    .await;
+    db.insert_products(50).await;
+    let mut w = Worker::spawn("check", &db.url(), &emu.url(), &["--batch-size", "500"]);
+    drained(&db, Duration::from_secs(30), &mut [&mut w]).await;
+    assert_eq!(db.dead().await, 1);
+    assert!(reason(&db, "record_id = 'broken'").await.contains("not valid JSON"));
+    assert_every_row_arrived_or_dead(&db, &emu).await;
+    w.term();
+    assert!(w.wait_exit(Duration::from_secs(30)).await.success());
+    emu.stop().await;
+    db.finish().await;
+}
+
+async fn assert_every_row_arrived_or_dead(db: &TestDb, emu: &EmulatorHandle) {
+    let live: Vec<i64> = sqlx::query_scalar("SELECT id FROM certyo_queue WHERE dead_at IS NULL")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    let got = emu.inspect().keys_received();
+    assert!(live.iter().all(|id| got.contains(&format!("queue-{id}"))));
 }
