@@ -25,7 +25,9 @@ const COMPLETE: &str = include_str!("../sql/queue_complete.sql");
 const RETRY: &str = include_str!("../sql/queue_retry.sql");
 const RELEASE: &str = include_str!("../sql/queue_release.sql");
 const BURY: &str = include_str!("../sql/queue_bury.sql");
-const BACKLOG: &str = include_str!("../sql/queue_backlog.sql");
+// Shared with `status`: index-only counts, then one primary-key lookup for the age.
+const BACKLOG_COUNTS: &str = include_str!("../sql/status_queue_counts.sql");
+const ROW_AGE: &str = include_str!("../sql/status_row_age.sql");
 
 /// How long a candidate that must wait for an earlier event of its record steps aside.
 pub const BLOCKED_DEFER: Duration = Duration::from_millis(50);
@@ -208,13 +210,22 @@ pub async fn bury(
         .rows_affected())
 }
 
-/// Rows waiting for delivery and the age of the oldest.
+/// Rows waiting for delivery (not dead) and the age of the oldest. Reads the claim
+/// index only, so it stays cheap on a large backlog.
 pub async fn backlog(pool: &MySqlPool) -> Result<(i64, Duration), DbError> {
-    let (pending, oldest_us): (i64, i64) = sqlx::query_as(BACKLOG)
+    let (undelivered, dead, oldest_id): (i64, i64, Option<i64>) = sqlx::query_as(BACKLOG_COUNTS)
         .fetch_one(pool)
         .await
         .map_err(DbError::query("reading the queue backlog"))?;
-    Ok((pending, Duration::from_micros(oldest_us.max(0) as u64)))
+    let age_us: Option<i64> = match oldest_id {
+        Some(id) => sqlx::query_scalar(ROW_AGE)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(DbError::query("reading the oldest row's age"))?,
+        None => None,
+    };
+    Ok((undelivered - dead, Duration::from_micros(age_us.unwrap_or(0).max(0) as u64)))
 }
 
 fn truncate(s: &str, max: usize) -> String {
