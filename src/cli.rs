@@ -42,6 +42,9 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Check Pending rows for anchoring once, then exit.
     Verify(VerifyArgs),
+    /// Measure capture overhead, the database's own limit, drain rate, latency and
+    /// resources in a scratch database on the server of --database-url (dropped after).
+    Bench(BenchArgs),
 }
 
 /// Where the database is. The password in the URL is never printed.
@@ -208,6 +211,32 @@ pub struct VerifyArgs {
     pub api: ApiArgs,
     #[command(flatten)]
     pub schedule: ScheduleArgs,
+}
+
+/// `bench` settings. The worker settings are those of `work` (same flags, same defaults).
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Server to run on: the scratch database `certyo_bench_<random>` is created there
+    /// (the database named in the URL is not touched) and dropped afterwards.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Queue rows per measurement (capture overhead, database limit, drain).
+    #[arg(long, default_value_t = 200_000)]
+    pub rows: usize,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    /// Offered insert rate of the latency phase, rows per second.
+    #[arg(long, default_value_t = 1000)]
+    pub latency_rate: u32,
+    /// How long the latency phase inserts at that rate.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub latency_duration: Duration,
+    /// Concurrency levels of the scale phase (each drains rows/4 rows).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16")]
+    pub scale: Vec<usize>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Emulator settings. Documented choices for what the real API leaves open are in

@@ -7,7 +7,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use certyo_queue::cli::{Cli, Command, LogFormat};
-use certyo_queue::{emulator, migrate, shutdown, tasks, worker};
+use certyo_queue::{bench, emulator, migrate, shutdown, tasks, worker};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -39,6 +39,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Emulator(args) => emulator::run_cli(&args, stop).await,
         Command::Cleanup(args) => tasks::run_cleanup_cli(&args).await,
         Command::Verify(args) => tasks::run_verify_cli(&args).await,
+        Command::Bench(args) => bench::run_cli(&args, stop).await,
     }
 }
 
