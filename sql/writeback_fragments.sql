@@ -1,4 +1,8 @@
 -- writeback: fragments of writeback_mark_pending.sql, one per line as `name: template`;
--- {col} is a checked, backtick-quoted column.
-key_match: {col} = ?
-keep: , {col} = {col}
+-- {col} is a checked, backtick-quoted column, {n} a key column's position.
+key_join: t.{col} = v.k{n}
+keep: , t.{col} = t.{col}
+first_row: SELECT ? AS h, ? AS r, ? AS q{keys}
+first_key: , ? AS k{n}
+row: UNION ALL SELECT ?, ?, ?{keys}
+key: , ?

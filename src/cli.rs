@@ -48,6 +48,9 @@ pub enum Command {
     Dead(DeadArgs),
     /// Enqueue every existing row of a captured table as an `upsert` event (resumable).
     Backfill(BackfillArgs),
+    /// Measure capture overhead, the database's own limit, drain rate, latency and
+    /// resources in a scratch database on the server of --database-url (dropped after).
+    Bench(BenchArgs),
 }
 
 /// Where the database is. The password in the URL is never printed.
@@ -388,6 +391,32 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         .and_then(|n| n.checked_mul(mult))
         .filter(|n| *n > 0)
         .ok_or_else(|| format!("not a size: {s:?}; try 65536, 64KiB or 1MiB"))
+}
+
+/// `bench` settings. The worker settings are those of `work` (same flags, same defaults).
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Server to run on: the scratch database `certyo_bench_<random>` is created there
+    /// (the database named in the URL is not touched) and dropped afterwards.
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Queue rows per measurement (capture overhead, database limit, drain).
+    #[arg(long, default_value_t = 200_000)]
+    pub rows: usize,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+    /// Offered insert rate of the latency phase, rows per second.
+    #[arg(long, default_value_t = 1000)]
+    pub latency_rate: u32,
+    /// How long the latency phase inserts at that rate.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub latency_duration: Duration,
+    /// Concurrency levels of the scale phase (each drains rows/4 rows).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16")]
+    pub scale: Vec<usize>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Parse a duration like `500ms`, `60s`, `2m`, `24h`, `7d`.

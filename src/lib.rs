@@ -14,12 +14,14 @@
 //! - `tasks`: scheduled cleanup and verification under one leader.
 //! - `leader`: one leader per scheduled job across processes (MySQL named lock).
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
+//! - `bench`: `certyo-queue bench`: throughput, latency and resources, measured end to end.
 //! - `shutdown`: the signal handling that cancels everything.
 //! - `ops`: operator commands: status, dead letters, backfill.
 //! - `writeback`: marks delivered versions on their source rows (status, hash).
 //!
 //! Every SQL statement is a file under `sql/` or `migrations/`.
 
+pub mod bench;
 pub mod capture;
 pub mod certyo;
 pub mod cli;

@@ -7,7 +7,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use certyo_queue::cli::{Cli, Command, LogFormat};
-use certyo_queue::{emulator, migrate, ops, shutdown, tasks, worker};
+use certyo_queue::{bench, emulator, migrate, ops, shutdown, tasks, worker};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -42,6 +42,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Status(args) => ops::status::run_cli(&args).await,
         Command::Dead(args) => ops::dead::run_cli(&args).await,
         Command::Backfill(args) => ops::backfill::run_cli(&args, stop).await,
+        Command::Bench(args) => bench::run_cli(&args, stop).await,
     }
 }
 

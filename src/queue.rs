@@ -225,7 +225,10 @@ pub async fn backlog(pool: &MySqlPool) -> Result<(i64, Duration), DbError> {
             .map_err(DbError::query("reading the oldest row's age"))?,
         None => None,
     };
-    Ok((undelivered - dead, Duration::from_micros(age_us.unwrap_or(0).max(0) as u64)))
+    Ok((
+        undelivered - dead,
+        Duration::from_micros(age_us.unwrap_or(0).max(0) as u64),
+    ))
 }
 
 fn truncate(s: &str, max: usize) -> String {

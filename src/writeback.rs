@@ -15,9 +15,11 @@
 //! - `record_id` is parsed back as `capture` wrote it: the key value for a one-column
 //!   key, a JSON array of key values in key order for a composite key.
 //!
-//! Cost: one prepared UPDATE per row (by primary key) inside a single transaction; the
-//! table's key columns are cached per (schema, table) and reloaded on a miss or when
-//! the table changed under us.
+//! Cost: one UPDATE per table per call (up to 500 rows each), joining the source table
+//! by primary key to a derived table of the batch's values, inside a single
+//! transaction; at most one version per record is sent (the newest). The table's key
+//! columns are cached per (schema, table) and reloaded on a miss or when the table
+//! changed under us.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -81,11 +83,36 @@ fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> WriteBackError {
     move |source| WriteBackError::Db { context, source }
 }
 
-/// What the write-back needs of a table: its key and its prepared UPDATE.
+/// Most rows marked by one statement (bind markers: 3 + key columns per row).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// What the write-back needs of a table: its key and its UPDATE, with the `{values}`
+/// placeholder still open.
 #[derive(Debug)]
 struct TableMeta {
     pk: Vec<String>,
     update_sql: String,
+}
+
+impl TableMeta {
+    /// The UPDATE for a batch of `n` rows.
+    fn statement_for(&self, n: usize) -> String {
+        let keys = |name| -> String {
+            (0..self.pk.len())
+                .map(|i| fill(fragment(&FRAGMENTS, name), &[("n", &i.to_string())]))
+                .collect()
+        };
+        let mut values = fill(
+            fragment(&FRAGMENTS, "first_row"),
+            &[("keys", &keys("first_key"))],
+        );
+        let row = fill(fragment(&FRAGMENTS, "row"), &[("keys", &keys("key"))]);
+        for _ in 1..n {
+            values.push(' ');
+            values.push_str(&row);
+        }
+        fill(&self.update_sql, &[("values", &values)])
+    }
 }
 
 type MetaCache = Mutex<HashMap<(String, String), Arc<TableMeta>>>;
@@ -159,34 +186,59 @@ async fn write_back_on(
         .execute(&mut *tx)
         .await
         .map_err(db("setting the capture marker"))?;
+    // One statement per table per chunk, tables in order of first appearance.
+    let mut tables: Vec<&str> = Vec::new();
     for item in items {
-        let Some(meta) = metas.get(item.table.as_str()).and_then(|m| m.clone()) else {
-            report.unknown += 1;
-            continue;
-        };
-        let Some(key) = parse_record_id(&item.record_id, meta.pk.len()) else {
-            tracing::warn!(event = "writeback.bad_record_id", table = %item.table, record_id = %item.record_id, "record_id does not match the table's key; skipped");
-            report.unknown += 1;
-            continue;
-        };
-        let mut q = sqlx::query(&meta.update_sql).bind(item.record_hash.as_deref());
-        for value in &key {
-            q = match value {
-                KeyValue::Int(i) => q.bind(*i),
-                KeyValue::Text(s) => q.bind(s.as_str()),
-            };
+        if !tables.contains(&item.table.as_str()) {
+            tables.push(&item.table);
         }
-        let done = q
-            .bind(&item.table)
-            .bind(&item.record_id)
-            .bind(item.queue_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("marking a source row Pending"))?;
-        if done.rows_affected() > 0 {
-            report.updated += 1;
-        } else {
-            report.skipped += 1;
+    }
+    for table in tables {
+        let batch: Vec<&Delivered> = items.iter().filter(|i| i.table == table).collect();
+        let Some(meta) = metas.get(table).and_then(|m| m.clone()) else {
+            report.unknown += batch.len() as u64;
+            continue;
+        };
+        let mut rows: Vec<(&Delivered, Vec<KeyValue>)> = Vec::with_capacity(batch.len());
+        for item in batch {
+            let Some(key) = parse_record_id(&item.record_id, meta.pk.len()) else {
+                tracing::warn!(event = "writeback.bad_record_id", table = %item.table, record_id = %item.record_id, "record_id does not match the table's key; skipped");
+                report.unknown += 1;
+                continue;
+            };
+            // Two versions of one record in one call: only the newer can win the guard.
+            match rows.iter_mut().find(|(r, _)| r.record_id == item.record_id) {
+                Some(slot) if slot.0.queue_id < item.queue_id => {
+                    *slot = (item, key);
+                    report.skipped += 1;
+                }
+                Some(_) => report.skipped += 1,
+                None => rows.push((item, key)),
+            }
+        }
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = meta.statement_for(chunk.len());
+            let mut q = sqlx::query(&sql);
+            for (item, key) in chunk {
+                q = q
+                    .bind(item.record_hash.as_deref())
+                    .bind(item.record_id.as_str())
+                    .bind(item.queue_id);
+                for value in key {
+                    q = match value {
+                        KeyValue::Int(i) => q.bind(*i),
+                        KeyValue::Text(s) => q.bind(s.as_str()),
+                    };
+                }
+            }
+            let done = q
+                .bind(table)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("marking source rows Pending"))?;
+            let updated = done.rows_affected().min(chunk.len() as u64);
+            report.updated += updated;
+            report.skipped += chunk.len() as u64 - updated;
         }
     }
     sqlx::query(include_str!("../sql/writeback_marker_clear.sql"))
@@ -246,13 +298,14 @@ async fn table_meta(
             .await?
             .filter(|shape| !shape.pk.is_empty() && shape.has_column("certyo_anchor_status"))
             .map(|shape| {
-                let key_match: Vec<String> = shape
+                let key_join: Vec<String> = shape
                     .pk
                     .iter()
-                    .map(|c| {
+                    .enumerate()
+                    .map(|(i, c)| {
                         fill(
-                            fragment(&FRAGMENTS, "key_match"),
-                            &[("col", &quote_ident(c))],
+                            fragment(&FRAGMENTS, "key_join"),
+                            &[("col", &quote_ident(c)), ("n", &i.to_string())],
                         )
                     })
                     .collect();
@@ -271,7 +324,7 @@ async fn table_meta(
                         statement(include_str!("../sql/writeback_mark_pending.sql")),
                         &[
                             ("table", &quote_ident(&shape.name)),
-                            ("key_match", &key_match.join(" AND ")),
+                            ("key_join", &key_join.join(" AND ")),
                             ("keep", &keep),
                         ],
                     ),

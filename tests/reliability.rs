@@ -106,7 +106,9 @@ async fn workers_killed_with_sigkill_mid_drain_lose_nothing() {
         let pending = db.pending().await;
         w.kill9();
         let leased = db
-            .scalar("SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND lease_owner IS NOT NULL")
+            .scalar(
+                "SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND lease_owner IS NOT NULL",
+            )
             .await;
         kills.push((after_ms, pending, leased));
     }
@@ -123,7 +125,11 @@ async fn workers_killed_with_sigkill_mid_drain_lose_nothing() {
     drained(&db, Duration::from_secs(120), &mut [&mut fresh]).await;
     let elapsed = started.elapsed();
 
-    assert_eq!(db.dead().await, 0, "no row may die from its worker being killed");
+    assert_eq!(
+        db.dead().await,
+        0,
+        "no row may die from its worker being killed"
+    );
     assert_every_row_arrived(&db, &emu).await;
     let totals = emu.totals();
     println!(
@@ -132,7 +138,8 @@ async fn workers_killed_with_sigkill_mid_drain_lose_nothing() {
         kills.len(),
         totals.records_accepted,
         totals.replays,
-        db.scalar("SELECT CAST(MAX(attempts) AS SIGNED) FROM certyo_queue").await
+        db.scalar("SELECT CAST(MAX(attempts) AS SIGNED) FROM certyo_queue")
+            .await
     );
     fresh.term();
     assert!(fresh.wait_exit(Duration::from_secs(30)).await.success());
@@ -179,7 +186,11 @@ async fn api_failures_an_outage_and_rate_limits_delay_delivery_but_lose_nothing(
     let t = Instant::now();
     while emu.inspect().status_count(500) < 20 || delivered(&db).await < 500 {
         w.assert_running();
-        assert!(t.elapsed() < Duration::from_secs(60), "no progress under a 30 % fail rate:\n{}", tail(&w.stderr(), 30));
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "no progress under a 30 % fail rate:\n{}",
+            tail(&w.stderr(), 30)
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
@@ -270,8 +281,13 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
     let mut server = process::ThrowawayMariaDb::start().await;
     let url = server.url();
     let cfg = certyo_queue::config::DbConfig::parse(&url).unwrap();
-    let pool = certyo_queue::db::connect(&cfg, 4).await.expect("connect to the throwaway server");
-    sqlx::raw_sql(common::PRODUCTS_DDL).execute(&pool).await.unwrap();
+    let pool = certyo_queue::db::connect(&cfg, 4)
+        .await
+        .expect("connect to the throwaway server");
+    sqlx::raw_sql(common::PRODUCTS_DDL)
+        .execute(&pool)
+        .await
+        .unwrap();
     process::migrate(&url, &["products"]);
 
     let emu = emulator(EmulatorConfig::default()).await;
@@ -293,11 +309,18 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
         while count_on(&pool, DELIVERED).await < before + 300 {
             a.assert_running();
             b.assert_running();
-            assert!(t.elapsed() < Duration::from_secs(60), "round {round}: no progress:\n{}", tail(&a.stderr(), 30));
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "round {round}: no progress:\n{}",
+                tail(&a.stderr(), 30)
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let pending = count_on(&pool, PENDING).await;
-        assert!(pending > 0, "round {round}: the restart must come mid-drain");
+        assert!(
+            pending > 0,
+            "round {round}: the restart must come mid-drain"
+        );
         if crash {
             server.kill9();
         } else {
@@ -325,7 +348,11 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let elapsed = started.elapsed();
-    let dead = count_on(&pool, "SELECT COUNT(*) FROM certyo_queue WHERE dead_at IS NOT NULL").await;
+    let dead = count_on(
+        &pool,
+        "SELECT COUNT(*) FROM certyo_queue WHERE dead_at IS NOT NULL",
+    )
+    .await;
     assert_eq!(dead, 0, "no row may die from a database restart");
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM certyo_queue")
         .fetch_all(&pool)
@@ -337,14 +364,23 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
         .copied()
         .filter(|id| !got.contains(&format!("queue-{id}")))
         .collect();
-    assert!(missing.is_empty(), "{} rows never reached Certyo, e.g. {:?}", missing.len(), &missing[..missing.len().min(10)]);
+    assert!(
+        missing.is_empty(),
+        "{} rows never reached Certyo, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
     assert!(
         ids.len() >= inserted,
         "{} queue rows for {inserted} inserted products: committed changes were lost",
         ids.len()
     );
-    let recovered = a.stderr().contains("queue.claim_recovered") || b.stderr().contains("queue.claim_recovered");
-    assert!(recovered, "the workers never logged that they saw the database again");
+    let recovered = a.stderr().contains("queue.claim_recovered")
+        || b.stderr().contains("queue.claim_recovered");
+    assert!(
+        recovered,
+        "the workers never logged that they saw the database again"
+    );
     println!(
         "mysql restart: {} rows, 2 workers, restarts (signal, pending at restart) {restarts:?}, \
          replays {}, dead 0, lost 0, {elapsed:?}",
@@ -414,7 +450,10 @@ async fn three_processes_keep_each_records_events_in_order_one_request_at_a_time
         &out_of_order[..out_of_order.len().min(5)]
     );
     let hot = seen.record("products", "1").unwrap().versions.len();
-    assert!(hot >= 30, "the hot record should have many versions, got {hot}");
+    assert!(
+        hot >= 30,
+        "the hot record should have many versions, got {hot}"
+    );
     println!(
         "3 processes × 8: {} rows, {} records, {hot} versions of record 1, max in flight 1, \
          out of order 0, {elapsed:?}",
@@ -487,7 +526,10 @@ async fn poison_rows_become_dead_letters_with_reasons_and_the_rest_is_delivered(
     drained(&db, Duration::from_secs(60), &mut [&mut w]).await;
     assert_eq!(db.dead().await, 2, "{}", tail(&w.stderr(), 20));
     let empty_id = reason(&db, "record_id = ''").await;
-    assert!(empty_id.contains("400") && empty_id.contains("recordId"), "{empty_id}");
+    assert!(
+        empty_id.contains("400") && empty_id.contains("recordId"),
+        "{empty_id}"
+    );
     let broken = reason(&db, "record_id = 'broken'").await;
     assert!(broken.contains("not valid JSON"), "{broken}");
 
@@ -504,20 +546,23 @@ async fn poison_rows_become_dead_letters_with_reasons_and_the_rest_is_delivered(
     // Everything else arrived; the dead ones did not (or were refused).
     let seen = emu.inspect();
     let got = seen.keys_received();
-    let live: Vec<String> = sqlx::query_scalar::<_, i64>(
-        "SELECT id FROM certyo_queue WHERE dead_at IS NULL",
-    )
-    .fetch_all(&db.pool)
-    .await
-    .unwrap()
-    .into_iter()
-    .map(|id| format!("queue-{id}"))
-    .collect();
+    let live: Vec<String> =
+        sqlx::query_scalar::<_, i64>("SELECT id FROM certyo_queue WHERE dead_at IS NULL")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|id| format!("queue-{id}"))
+            .collect();
     assert_eq!(live.len(), 598);
-    assert!(live.iter().all(|k| got.contains(k)), "a good row was held back by a bad one");
+    assert!(
+        live.iter().all(|k| got.contains(k)),
+        "a good row was held back by a bad one"
+    );
     assert!(seen.status_count(413) >= 2, "bulk and single 413 expected");
     assert_eq!(
-        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_ingested_at IS NULL").await,
+        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_ingested_at IS NULL")
+            .await,
         0,
         "every good product row is written back"
     );
@@ -552,8 +597,10 @@ async fn sigterm_stops_a_busy_worker_with_exit_0_and_nothing_left_leased() {
     let status = w.wait_exit(Duration::from_secs(40)).await;
     assert_eq!(status.code(), Some(0), "{}", tail(&w.stderr(), 20));
     assert_eq!(
-        db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND lease_owner IS NOT NULL")
-            .await,
+        db.scalar(
+            "SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND lease_owner IS NOT NULL"
+        )
+        .await,
         0,
         "rows left leased after a graceful stop"
     );
@@ -596,7 +643,9 @@ async fn a_row_breaking_the_json_check_does_not_halt_the_queue() {
     let mut w = Worker::spawn("check", &db.url(), &emu.url(), &["--batch-size", "500"]);
     drained(&db, Duration::from_secs(30), &mut [&mut w]).await;
     assert_eq!(db.dead().await, 1);
-    assert!(reason(&db, "record_id = 'broken'").await.contains("not valid JSON"));
+    assert!(reason(&db, "record_id = 'broken'")
+        .await
+        .contains("not valid JSON"));
     assert_every_row_arrived_or_dead(&db, &emu).await;
     w.term();
     assert!(w.wait_exit(Duration::from_secs(30)).await.success());

@@ -1,0 +1,12 @@
+-- bench: a table shaped like the guide's `products` ({table} is `products`, captured,
+-- or `products_plain`, its uncaptured twin), with an auto-updated updated_at.
+CREATE TABLE {table} (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    sku VARCHAR(64) NOT NULL,
+    name VARCHAR(255) NOT NULL,
+    category VARCHAR(100) NULL,
+    price DECIMAL(10,2) NULL,
+    batch_number VARCHAR(64) NULL,
+    manufactured_at DATETIME NULL,
+    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
+) ENGINE=InnoDB

@@ -1,0 +1,4 @@
+-- bench: delivered and dead rows, after a phase. A full scan of the scratch queue; no locks.
+SELECT CAST(COALESCE(SUM(processed = 1), 0) AS SIGNED) AS delivered,
+       CAST(COALESCE(SUM(dead_at IS NOT NULL), 0) AS SIGNED) AS dead
+FROM certyo_queue
