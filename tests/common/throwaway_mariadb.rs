@@ -67,6 +67,9 @@ impl ThrowawayMariaDb {
             fastrand::u32(..)
         ));
         std::fs::create_dir_all(dir.join("data")).expect("create the server directory");
+        // Its own tmpdir: servers sharing /tmp have been seen to trip over each other's
+        // temporary table files.
+        std::fs::create_dir_all(dir.join("tmp")).expect("create the server's tmpdir");
         let mut server = ThrowawayMariaDb {
             port: 0,
             dir,
@@ -100,6 +103,7 @@ impl ThrowawayMariaDb {
         install
             .arg("--no-defaults")
             .arg(format!("--datadir={}", datadir.display()))
+            .arg(format!("--tmpdir={}", server.dir.join("tmp").display()))
             .arg("--auth-root-authentication-method=normal")
             .arg("--skip-test-db");
         if as_root {
@@ -120,6 +124,7 @@ impl ThrowawayMariaDb {
                 server.dir.join("mariadbd.pid").display()
             ))
             .arg(format!("--log-error={}", log.display()))
+            .arg(format!("--tmpdir={}", server.dir.join("tmp").display()))
             .arg("--skip-log-bin")
             .arg("--innodb-buffer-pool-size=32M")
             .args(&tls_args)
