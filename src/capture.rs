@@ -102,9 +102,12 @@ pub async fn existing_triggers(
         let table: String = row
             .try_get(1)
             .map_err(CaptureError::db("decoding triggers"))?;
+        // NULL when this user lacks the TRIGGER privilege on the table: the trigger is
+        // still ours by name, its body just cannot be compared (judged drifted).
         let body: String = row
-            .try_get(2)
-            .map_err(CaptureError::db("decoding triggers"))?;
+            .try_get::<Option<String>, _>(2)
+            .map_err(CaptureError::db("decoding triggers"))?
+            .unwrap_or_default();
         if body.contains(triggers::MARKER) || triggers::trigger_names(&table).contains(&name) {
             out.push(ExistingTrigger { name, table, body });
         }
