@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::mysql::{MySqlDatabaseError, MySqlPool};
+use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlPool};
 use sqlx::{Connection, FromRow};
 
 use crate::error::DbError;
@@ -162,6 +162,24 @@ enum Bind<'a> {
 /// Mark `ids` delivered if `owner` still holds them. Returns the rows changed.
 pub async fn complete(pool: &MySqlPool, ids: &[i64], owner: &str) -> Result<u64, sqlx::Error> {
     by_ids(pool, COMPLETE, &[], ids, owner).await
+}
+
+/// `complete` on a connection the caller holds, inside its transaction (the worker
+/// marks rows delivered and writes back to their source rows in one commit).
+pub async fn complete_in(
+    conn: &mut MySqlConnection,
+    ids: &[i64],
+    owner: &str,
+) -> Result<u64, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = expand_ids(COMPLETE, ids.len());
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.bind(owner).execute(conn).await?.rows_affected())
 }
 
 /// Make `ids` available again after `delay`, keeping `error`.

@@ -528,13 +528,47 @@ impl Delivery {
     }
 
     /// Mark delivered and write back to the source rows.
+    /// Mark delivered and write back to the source rows, in one transaction (so a
+    /// delivered row's source row always says Pending). If that fails, for example on
+    /// a lock wait behind a long user transaction, mark delivered alone (retried) and
+    /// try the write-back on its own.
     async fn complete(&self, owner: &str, delivered: &[(&QueueRow, Option<String>)]) {
         let ids: Vec<i64> = delivered.iter().map(|(r, _)| r.id).collect();
-        if !self
-            .with_db_retry("queue.complete", || queue::complete(&self.db, &ids, owner))
-            .await
-        {
-            return;
+        let items: Vec<Delivered> = delivered
+            .iter()
+            .filter(|(r, _)| r.op_type != "delete")
+            .map(|(r, hash)| Delivered {
+                queue_id: r.id,
+                table: r.table_name.clone(),
+                record_id: r.record_id.clone(),
+                record_hash: hash.clone(),
+            })
+            .collect();
+        let together = if items.is_empty() {
+            None
+        } else {
+            match writeback::complete_and_write_back(&self.db, &self.schema, &ids, owner, &items)
+                .await
+            {
+                Ok(_) => Some(()),
+                Err(e) => {
+                    tracing::warn!(event = "writeback.failed", rows = items.len(), error = %e, "could not mark delivered and write back in one transaction; doing them apart");
+                    None
+                }
+            }
+        };
+        if together.is_none() {
+            if !self
+                .with_db_retry("queue.complete", || queue::complete(&self.db, &ids, owner))
+                .await
+            {
+                return;
+            }
+            if !items.is_empty() {
+                if let Err(e) = writeback::write_back(&self.db, &self.schema, &items).await {
+                    tracing::warn!(event = "writeback.failed", rows = items.len(), error = %e, "could not write the anchoring status back to the source rows");
+                }
+            }
         }
         self.stats
             .delivered
@@ -549,22 +583,6 @@ impl Delivery {
             if let Ok(d) = (now - row.created_at).to_std() {
                 latency.record(d.as_secs_f64());
             }
-        }
-        let items: Vec<Delivered> = delivered
-            .iter()
-            .filter(|(r, _)| r.op_type != "delete")
-            .map(|(r, hash)| Delivered {
-                queue_id: r.id,
-                table: r.table_name.clone(),
-                record_id: r.record_id.clone(),
-                record_hash: hash.clone(),
-            })
-            .collect();
-        if items.is_empty() {
-            return;
-        }
-        if let Err(e) = writeback::write_back(&self.db, &self.schema, &items).await {
-            tracing::warn!(event = "writeback.failed", rows = items.len(), error = %e, "could not write the anchoring status back to the source rows");
         }
     }
 

@@ -130,17 +130,39 @@ pub async fn write_back(
     if items.is_empty() {
         return Ok(WriteBackReport::default());
     }
+    Ok(in_transaction(pool, schema, None, items).await?.1)
+}
+
+/// Mark queue rows `ids` delivered (only those `owner` still holds) and write back
+/// `items`, in ONE transaction: a row is never delivered without its source row saying
+/// Pending, even if the process dies in between. Returns the queue rows completed.
+pub async fn complete_and_write_back(
+    pool: &MySqlPool,
+    schema: &str,
+    ids: &[i64],
+    owner: &str,
+    items: &[Delivered],
+) -> Result<(u64, WriteBackReport), WriteBackError> {
+    in_transaction(pool, schema, Some((ids, owner)), items).await
+}
+
+async fn in_transaction(
+    pool: &MySqlPool,
+    schema: &str,
+    complete: Option<(&[i64], &str)>,
+    items: &[Delivered],
+) -> Result<(u64, WriteBackReport), WriteBackError> {
     let conn = pool.acquire().await.map_err(db("acquiring a connection"))?;
     let mut guard = MarkerGuard(Some(conn));
     let Some(conn) = guard.0.as_mut() else {
-        return Ok(WriteBackReport::default());
+        return Ok((0, WriteBackReport::default()));
     };
-    let result = write_back_on(conn, schema, items).await;
+    let result = write_back_on(conn, schema, complete, items).await;
     match result {
-        Ok(report) => {
+        Ok(done) => {
             // Marker cleared and committed: the connection is clean, return it.
             guard.0.take();
-            Ok(report)
+            Ok(done)
         }
         Err(e) => {
             if matches!(&e, WriteBackError::Db { source: sqlx::Error::Database(d), .. }
@@ -168,8 +190,9 @@ impl Drop for MarkerGuard {
 async fn write_back_on(
     conn: &mut MySqlConnection,
     schema: &str,
+    complete: Option<(&[i64], &str)>,
     items: &[Delivered],
-) -> Result<WriteBackReport, WriteBackError> {
+) -> Result<(u64, WriteBackReport), WriteBackError> {
     // Metadata first, outside the transaction.
     let mut metas: HashMap<&str, Option<Arc<TableMeta>>> = HashMap::new();
     for item in items {
@@ -182,6 +205,12 @@ async fn write_back_on(
         .begin()
         .await
         .map_err(db("beginning the transaction"))?;
+    let completed = match complete {
+        Some((ids, owner)) => crate::queue::complete_in(&mut tx, ids, owner)
+            .await
+            .map_err(db("marking queue rows delivered"))?,
+        None => 0,
+    };
     sqlx::query(include_str!("../sql/writeback_marker_set.sql"))
         .execute(&mut *tx)
         .await
@@ -246,7 +275,7 @@ async fn write_back_on(
         .await
         .map_err(db("clearing the capture marker"))?;
     tx.commit().await.map_err(db("committing"))?;
-    Ok(report)
+    Ok((completed, report))
 }
 
 /// A key value bound to `pk = ?`; MySQL converts text to the column's type.
