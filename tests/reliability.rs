@@ -106,7 +106,9 @@ async fn workers_killed_with_sigkill_mid_drain_lose_nothing() {
         let pending = db.pending().await;
         w.kill9();
         let leased = db
-            .scalar("SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND lease_owner IS NOT NULL")
+            .scalar(
+                "SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND lease_owner IS NOT NULL",
+            )
             .await;
         kills.push((after_ms, pending, leased));
     }
@@ -123,7 +125,11 @@ async fn workers_killed_with_sigkill_mid_drain_lose_nothing() {
     drained(&db, Duration::from_secs(120), &mut [&mut fresh]).await;
     let elapsed = started.elapsed();
 
-    assert_eq!(db.dead().await, 0, "no row may die from its worker being killed");
+    assert_eq!(
+        db.dead().await,
+        0,
+        "no row may die from its worker being killed"
+    );
     assert_every_row_arrived(&db, &emu).await;
     let totals = emu.totals();
     println!(
@@ -132,7 +138,8 @@ async fn workers_killed_with_sigkill_mid_drain_lose_nothing() {
         kills.len(),
         totals.records_accepted,
         totals.replays,
-        db.scalar("SELECT CAST(MAX(attempts) AS SIGNED) FROM certyo_queue").await
+        db.scalar("SELECT CAST(MAX(attempts) AS SIGNED) FROM certyo_queue")
+            .await
     );
     fresh.term();
     assert!(fresh.wait_exit(Duration::from_secs(30)).await.success());
@@ -179,7 +186,11 @@ async fn api_failures_an_outage_and_rate_limits_delay_delivery_but_lose_nothing(
     let t = Instant::now();
     while emu.inspect().status_count(500) < 20 || delivered(&db).await < 500 {
         w.assert_running();
-        assert!(t.elapsed() < Duration::from_secs(60), "no progress under a 30 % fail rate:\n{}", tail(&w.stderr(), 30));
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "no progress under a 30 % fail rate:\n{}",
+            tail(&w.stderr(), 30)
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
@@ -270,8 +281,13 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
     let mut server = process::ThrowawayMariaDb::start().await;
     let url = server.url();
     let cfg = certyo_queue::config::DbConfig::parse(&url).unwrap();
-    let pool = certyo_queue::db::connect(&cfg, 4).await.expect("connect to the throwaway server");
-    sqlx::raw_sql(common::PRODUCTS_DDL).execute(&pool).await.unwrap();
+    let pool = certyo_queue::db::connect(&cfg, 4)
+        .await
+        .expect("connect to the throwaway server");
+    sqlx::raw_sql(common::PRODUCTS_DDL)
+        .execute(&pool)
+        .await
+        .unwrap();
     process::migrate(&url, &["products"]);
 
     let emu = emulator(EmulatorConfig::default()).await;
@@ -293,11 +309,18 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
         while count_on(&pool, DELIVERED).await < before + 300 {
             a.assert_running();
             b.assert_running();
-            assert!(t.elapsed() < Duration::from_secs(60), "round {round}: no progress:\n{}", tail(&a.stderr(), 30));
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "round {round}: no progress:\n{}",
+                tail(&a.stderr(), 30)
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let pending = count_on(&pool, PENDING).await;
-        assert!(pending > 0, "round {round}: the restart must come mid-drain");
+        assert!(
+            pending > 0,
+            "round {round}: the restart must come mid-drain"
+        );
         if crash {
             server.kill9();
         } else {
@@ -325,7 +348,11 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let elapsed = started.elapsed();
-    let dead = count_on(&pool, "SELECT COUNT(*) FROM certyo_queue WHERE dead_at IS NOT NULL").await;
+    let dead = count_on(
+        &pool,
+        "SELECT COUNT(*) FROM certyo_queue WHERE dead_at IS NOT NULL",
+    )
+    .await;
     assert_eq!(dead, 0, "no row may die from a database restart");
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM certyo_queue")
         .fetch_all(&pool)
@@ -337,14 +364,23 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
         .copied()
         .filter(|id| !got.contains(&format!("queue-{id}")))
         .collect();
-    assert!(missing.is_empty(), "{} rows never reached Certyo, e.g. {:?}", missing.len(), &missing[..missing.len().min(10)]);
+    assert!(
+        missing.is_empty(),
+        "{} rows never reached Certyo, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
     assert!(
         ids.len() >= inserted,
         "{} queue rows for {inserted} inserted products: committed changes were lost",
         ids.len()
     );
-    let recovered = a.stderr().contains("queue.claim_recovered") || b.stderr().contains("queue.claim_recovered");
-    assert!(recovered, "the workers never logged that they saw the database again");
+    let recovered = a.stderr().contains("queue.claim_recovered")
+        || b.stderr().contains("queue.claim_recovered");
+    assert!(
+        recovered,
+        "the workers never logged that they saw the database again"
+    );
     println!(
         "mysql restart: {} rows, 2 workers, restarts (signal, pending at restart) {restarts:?}, \
          replays {}, dead 0, lost 0, {elapsed:?}",
@@ -414,7 +450,10 @@ async fn three_processes_keep_each_records_events_in_order_one_request_at_a_time
         &out_of_order[..out_of_order.len().min(5)]
     );
     let hot = seen.record("products", "1").unwrap().versions.len();
-    assert!(hot >= 30, "the hot record should have many versions, got {hot}");
+    assert!(
+        hot >= 30,
+        "the hot record should have many versions, got {hot}"
+    );
     println!(
         "3 processes × 8: {} rows, {} records, {hot} versions of record 1, max in flight 1, \
          out of order 0, {elapsed:?}",
@@ -487,7 +526,10 @@ async fn poison_rows_become_dead_letters_with_reasons_and_the_rest_is_delivered(
     drained(&db, Duration::from_secs(60), &mut [&mut w]).await;
     assert_eq!(db.dead().await, 2, "{}", tail(&w.stderr(), 20));
     let empty_id = reason(&db, "record_id = ''").await;
-    assert!(empty_id.contains("400") && empty_id.contains("recordId"), "{empty_id}");
+    assert!(
+        empty_id.contains("400") && empty_id.contains("recordId"),
+        "{empty_id}"
+    );
     let broken = reason(&db, "record_id = 'broken'").await;
     assert!(broken.contains("not valid JSON"), "{broken}");
 
@@ -504,20 +546,23 @@ async fn poison_rows_become_dead_letters_with_reasons_and_the_rest_is_delivered(
     // Everything else arrived; the dead ones did not (or were refused).
     let seen = emu.inspect();
     let got = seen.keys_received();
-    let live: Vec<String> = sqlx::query_scalar::<_, i64>(
-        "SELECT id FROM certyo_queue WHERE dead_at IS NULL",
-    )
-    .fetch_all(&db.pool)
-    .await
-    .unwrap()
-    .into_iter()
-    .map(|id| format!("queue-{id}"))
-    .collect();
+    let live: Vec<String> =
+        sqlx::query_scalar::<_, i64>("SELECT id FROM certyo_queue WHERE dead_at IS NULL")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|id| format!("queue-{id}"))
+            .collect();
     assert_eq!(live.len(), 598);
-    assert!(live.iter().all(|k| got.contains(k)), "a good row was held back by a bad one");
+    assert!(
+        live.iter().all(|k| got.contains(k)),
+        "a good row was held back by a bad one"
+    );
     assert!(seen.status_count(413) >= 2, "bulk and single 413 expected");
     assert_eq!(
-        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_ingested_at IS NULL").await,
+        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_ingested_at IS NULL")
+            .await,
         0,
         "every good product row is written back"
     );
@@ -552,8 +597,10 @@ async fn sigterm_stops_a_busy_worker_with_exit_0_and_nothing_left_leased() {
     let status = w.wait_exit(Duration::from_secs(40)).await;
     assert_eq!(status.code(), Some(0), "{}", tail(&w.stderr(), 20));
     assert_eq!(
-        db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND lease_owner IS NOT NULL")
-            .await,
+        db.scalar(
+            "SELECT COUNT(*) FROM certyo_queue WHERE processed = 0 AND lease_owner IS NOT NULL"
+        )
+        .await,
         0,
         "rows left leased after a graceful stop"
     );
@@ -598,7 +645,9 @@ async fn a_row_breaking_the_json_check_does_not_halt_the_queue() {
     let mut w = Worker::spawn("check", &db.url(), &emu.url(), &["--batch-size", "500"]);
     drained(&db, Duration::from_secs(30), &mut [&mut w]).await;
     assert_eq!(db.dead().await, 1);
-    assert!(reason(&db, "record_id = 'broken'").await.contains("not valid JSON"));
+    assert!(reason(&db, "record_id = 'broken'")
+        .await
+        .contains("not valid JSON"));
     assert_every_row_arrived_or_dead(&db, &emu).await;
     w.term();
     assert!(w.wait_exit(Duration::from_secs(30)).await.success());
@@ -613,4 +662,313 @@ async fn assert_every_row_arrived_or_dead(db: &TestDb, emu: &EmulatorHandle) {
         .unwrap();
     let got = emu.inspect().keys_received();
     assert!(live.iter().all(|id| got.contains(&format!("queue-{id}"))));
+}
+
+/// Queue state a refused start must leave exactly as it was.
+async fn queue_state(db: &TestDb) -> (i64, i64, i64) {
+    (
+        db.pending().await,
+        db.scalar("SELECT CAST(COALESCE(SUM(attempts), 0) AS SIGNED) FROM certyo_queue")
+            .await,
+        db.scalar(
+            "SELECT COUNT(*) FROM certyo_queue WHERE lease_owner IS NOT NULL OR processed = 1",
+        )
+        .await,
+    )
+}
+
+/// `work` against `db` with these extra flags and environment; must exit non-zero
+/// with exactly one `error:` line containing `needle`, and write nothing.
+async fn refused_work(
+    db: &TestDb,
+    emu: &EmulatorHandle,
+    args: &[&str],
+    env: &[(&str, &str)],
+    needle: &str,
+) {
+    let before = queue_state(db).await;
+    let url = db.url();
+    let mut all = vec!["work", "--database-url", url.as_str(), "--no-scheduled"];
+    all.extend_from_slice(args);
+    let mut cmd = process::command(&all);
+    cmd.env("CERTYO_BASE_URL", emu.url());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::task::spawn_blocking(move || process::run(cmd, Duration::from_secs(30)))
+        .await
+        .unwrap();
+    assert_ne!(out.code, 0, "{needle}: must fail\n{}", out.stderr);
+    let errors = out.error_lines();
+    assert_eq!(errors.len(), 1, "one error line expected:\n{}", out.stderr);
+    assert!(
+        errors[0].contains(needle),
+        "{needle:?} not in {:?}",
+        errors[0]
+    );
+    assert_eq!(
+        queue_state(db).await,
+        before,
+        "{needle}: the queue was touched"
+    );
+    assert_eq!(emu.totals().requests, 0, "{needle}: Certyo was called");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_configuration_exits_non_zero_with_one_line_and_writes_nothing() {
+    let db = TestDb::with_products().await;
+    let emu = emulator(EmulatorConfig::default()).await;
+    db.insert_products(20).await;
+    let key = ("CERTYO_API_KEY", emulator::DEFAULT_API_KEY);
+    let tenant = ("CERTYO_TENANT_ID", emulator::DEFAULT_TENANT_ID);
+
+    refused_work(&db, &emu, &[], &[tenant], "CERTYO_API_KEY").await;
+    refused_work(
+        &db,
+        &emu,
+        &["--base-url", "not a url"],
+        &[key, tenant],
+        "CERTYO_BASE_URL",
+    )
+    .await;
+    refused_work(
+        &db,
+        &emu,
+        &["--base-url", "ftp://x"],
+        &[key, tenant],
+        "CERTYO_BASE_URL",
+    )
+    .await;
+
+    // An unreachable database: nothing reaches Certyo either.
+    let mut cmd = process::command(&[
+        "work",
+        "--database-url",
+        "mysql://root:hush@127.0.0.1:1/shop",
+        "--no-scheduled",
+    ]);
+    cmd.env("CERTYO_BASE_URL", emu.url())
+        .env(key.0, key.1)
+        .env(tenant.0, tenant.1);
+    let out = tokio::task::spawn_blocking(move || process::run(cmd, Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_ne!(out.code, 0);
+    assert_eq!(out.error_lines().len(), 1, "{}", out.stderr);
+    assert!(
+        out.error_lines()[0].contains("cannot connect to the database"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("hush"),
+        "password leaked: {}",
+        out.stderr
+    );
+    assert_eq!(emu.totals().requests, 0);
+
+    // A malformed database URL.
+    let out = process::run(
+        process::command(&[
+            "migrate",
+            "--database-url",
+            "mysql//nope",
+            "--table",
+            "products",
+        ]),
+        Duration::from_secs(30),
+    );
+    assert_ne!(out.code, 0);
+    assert_eq!(out.error_lines().len(), 1, "{}", out.stderr);
+    assert!(
+        out.error_lines()[0].contains("--database-url"),
+        "{}",
+        out.stderr
+    );
+
+    emu.stop().await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrating_an_unknown_table_exits_non_zero_and_changes_nothing() {
+    let db = TestDb::empty().await;
+    db.exec(common::PRODUCTS_DDL).await;
+    let url = db.url();
+    let out = tokio::task::spawn_blocking(move || {
+        process::run(
+            process::command(&[
+                "migrate",
+                "--database-url",
+                &url,
+                "--table",
+                "products",
+                "--table",
+                "nope",
+            ]),
+            Duration::from_secs(60),
+        )
+    })
+    .await
+    .unwrap();
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert_eq!(out.error_lines().len(), 1, "{}", out.stderr);
+    assert!(out.error_lines()[0].contains("nope"), "{}", out.stderr);
+    let schema = &db.name;
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{schema}'"
+        ))
+        .await,
+        1,
+        "only `products` may exist: no queue table, no history table"
+    );
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '{schema}'"
+        ))
+        .await,
+        0,
+        "no trigger on `products`"
+    );
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '{schema}' AND TABLE_NAME = 'products'"
+        ))
+        .await,
+        8,
+        "no tracking columns on `products`"
+    );
+    db.finish().await;
+}
+
+/// The soak: CERTYO_SOAK_ROWS (default 1,000,000) rows inserted while two `work`
+/// processes drain them, with cleanup and verification running on short intervals.
+/// Minutes long: run by `scripts/soak.sh` (release build), not on every CI run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "minutes long; run with scripts/soak.sh"]
+async fn soak_a_million_rows_through_two_processes() {
+    let rows: usize = std::env::var("CERTYO_SOAK_ROWS")
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(1_000_000);
+    let db = TestDb::with_products().await;
+    let emu = emulator(EmulatorConfig {
+        anchor_delay: Duration::from_secs(3),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let (url, api) = (db.url(), emu.url());
+    let args = [
+        "--concurrency",
+        "8",
+        "--batch-size",
+        "500",
+        "--lease",
+        "30s",
+        "--progress-interval",
+        "10s",
+        "--cleanup-interval",
+        "5s",
+        "--retention",
+        "10s",
+        "--verify-interval",
+        "5s",
+        "--verify-after",
+        "5s",
+        "--leader-check-interval",
+        "2s",
+    ];
+    let mut workers = [
+        Worker::spawn_with_scheduled("soak-a", &url, &api, &args),
+        Worker::spawn_with_scheduled("soak-b", &url, &api, &args),
+    ];
+    let started = Instant::now();
+    let mut rss: Vec<(u64, u64, u64)> = Vec::new();
+    let mut last_sample = Instant::now() - Duration::from_secs(10);
+    let mut sample = |workers: &mut [Worker; 2], rss: &mut Vec<(u64, u64, u64)>| {
+        if last_sample.elapsed() >= Duration::from_secs(5) {
+            last_sample = Instant::now();
+            let s = (
+                started.elapsed().as_secs(),
+                workers[0].rss_kib().unwrap_or(0),
+                workers[1].rss_kib().unwrap_or(0),
+            );
+            println!("soak: t={}s rss a={} KiB b={} KiB", s.0, s.1, s.2);
+            rss.push(s);
+        }
+    };
+    let mut inserted = 0;
+    while inserted < rows {
+        let n = 5000.min(rows - inserted);
+        db.insert_products(n).await;
+        inserted += n;
+        for w in workers.iter_mut() {
+            w.assert_running();
+        }
+        sample(&mut workers, &mut rss);
+    }
+    let inserted_in = started.elapsed();
+    let deadline = Duration::from_secs(1800);
+    while db.pending().await > 0 {
+        for w in workers.iter_mut() {
+            w.assert_running();
+        }
+        assert!(
+            started.elapsed() < deadline,
+            "soak not drained in {deadline:?}"
+        );
+        sample(&mut workers, &mut rss);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let drained_in = started.elapsed();
+
+    assert_eq!(db.dead().await, 0);
+    let totals = emu.totals();
+    assert_eq!(
+        totals.records as usize, rows,
+        "every product arrived as a record"
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_ingested_at IS NULL")
+            .await,
+        0,
+        "every product written back"
+    );
+    let anchored = db
+        .scalar("SELECT COUNT(*) FROM products WHERE certyo_anchor_status = 'Anchored'")
+        .await;
+    let queue_left = db.scalar("SELECT COUNT(*) FROM certyo_queue").await;
+    assert!(
+        workers.iter().any(|w| w.stderr().contains("cleanup.run")),
+        "cleanup never ran"
+    );
+    // Memory flat: the second half's peak within 1.5× (+32 MiB) of the first half's.
+    let half = rss.len() / 2;
+    for (i, name) in [(1usize, "a"), (2, "b")] {
+        let pick = |s: &(u64, u64, u64)| if i == 1 { s.1 } else { s.2 };
+        let first = rss[..half.max(1)].iter().map(pick).max().unwrap_or(0);
+        let second = rss[half..].iter().map(pick).max().unwrap_or(0);
+        assert!(
+            second <= first * 3 / 2 + 32 * 1024,
+            "worker {name} memory grew: first half peak {first} KiB, second half {second} KiB"
+        );
+    }
+    println!(
+        "soak: {rows} rows, 2 processes × 8, inserted in {inserted_in:?}, drained in {drained_in:?} \
+         ({:.0} rows/s), {} versions accepted, {} replays, dead 0, lost 0, anchored {anchored}, \
+         queue rows left after cleanup {queue_left}, rss samples {}",
+        rows as f64 / drained_in.as_secs_f64(),
+        totals.records_accepted,
+        totals.replays,
+        rss.len()
+    );
+    for w in workers.iter_mut() {
+        w.term();
+    }
+    for w in workers.iter_mut() {
+        assert!(w.wait_exit(Duration::from_secs(60)).await.success());
+    }
+    emu.stop().await;
+    db.finish().await;
 }

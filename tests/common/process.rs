@@ -341,7 +341,9 @@ impl ThrowawayMariaDb {
                 .unwrap_or(false);
             assert!(ok, "chown -R mysql {}: {INSTALL_HINT}", dir.display());
         }
-        let status = cmd.status().unwrap_or_else(|e| panic!("mariadb-install-db: {e}; {INSTALL_HINT}"));
+        let status = cmd
+            .status()
+            .unwrap_or_else(|e| panic!("mariadb-install-db: {e}; {INSTALL_HINT}"));
         assert!(
             status.success(),
             "mariadb-install-db failed:\n{}",
@@ -399,7 +401,10 @@ impl ThrowawayMariaDb {
             .arg(format!("--port={}", self.port))
             .arg("--bind-address=127.0.0.1")
             .arg(format!("--socket={}", self.socket().display()))
-            .arg(format!("--pid-file={}", self.dir.join("mysqld.pid").display()))
+            .arg(format!(
+                "--pid-file={}",
+                self.dir.join("mysqld.pid").display()
+            ))
             .arg("--skip-name-resolve")
             .arg("--innodb-buffer-pool-size=64M")
             .arg("--max-connections=200")
@@ -414,7 +419,10 @@ impl ThrowawayMariaDb {
         if self.as_root {
             cmd.arg("--user=mysql");
         }
-        self.child = Some(cmd.spawn().unwrap_or_else(|e| panic!("mariadbd: {e}; {INSTALL_HINT}")));
+        self.child = Some(
+            cmd.spawn()
+                .unwrap_or_else(|e| panic!("mariadbd: {e}; {INSTALL_HINT}")),
+        );
         let start = Instant::now();
         loop {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
