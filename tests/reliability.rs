@@ -132,8 +132,14 @@ async fn workers_killed_with_sigkill_mid_drain_lose_nothing() {
     );
     assert_every_row_arrived(&db, &emu).await;
     let totals = emu.totals();
+    // Figure only (see the report): source rows whose write-back was lost with a
+    // killed worker (delivered, but killed between marking the row and writing back).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let not_written_back = db
+        .scalar("SELECT COUNT(*) FROM products WHERE certyo_ingested_at IS NULL")
+        .await;
     println!(
-        "kill -9: 20000 rows, {} kills (ms after progress, pending, leased at kill: {kills:?}), \
+        "kill -9: {not_written_back} source rows never written back; 20000 rows, {} kills (ms after progress, pending, leased at kill: {kills:?}), \
          {} versions accepted, {} replays, max attempts {}, lost 0, {elapsed:?}",
         kills.len(),
         totals.records_accepted,
@@ -929,12 +935,17 @@ async fn soak_a_million_rows_through_two_processes() {
         totals.records as usize, rows,
         "every product arrived as a record"
     );
-    assert_eq!(
-        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_ingested_at IS NULL")
-            .await,
-        0,
-        "every product written back"
-    );
+    // Write-back follows marking delivered, so it may trail by a moment.
+    wait_until(
+        Duration::from_secs(60),
+        "every product written back",
+        || async {
+            db.scalar("SELECT COUNT(*) FROM products WHERE certyo_ingested_at IS NULL")
+                .await
+                == 0
+        },
+    )
+    .await;
     let anchored = db
         .scalar("SELECT COUNT(*) FROM products WHERE certyo_anchor_status = 'Anchored'")
         .await;
