@@ -539,11 +539,21 @@ async fn poison_rows_become_dead_letters_with_reasons_and_the_rest_is_delivered(
     let broken = reason(&db, "record_id = 'broken'").await;
     assert!(broken.contains("not valid JSON"), "{broken}");
 
-    // Round 2: a 1.5 MiB document amid 100 good rows.
-    db.insert_products(50).await;
-    db.exec("INSERT INTO docs (body) VALUES (REPEAT('x', 1536 * 1024))")
-        .await;
-    db.insert_products(50).await;
+    // Round 2: a 1.5 MiB document amid 100 good rows, committed together so that one
+    // claim takes them all and they go out as one bulk call.
+    let good: Vec<String> = (0..100)
+        .map(|i| format!("('R2-{i}', 'r{i}', 'cat', 1.00, 'B2', NULL)"))
+        .collect();
+    db.exec(&format!(
+        "START TRANSACTION; \
+         INSERT INTO products (sku, name, category, price, batch_number, manufactured_at) VALUES {}; \
+         INSERT INTO docs (body) VALUES (REPEAT('x', 1536 * 1024)); \
+         INSERT INTO products (sku, name, category, price, batch_number, manufactured_at) VALUES {}; \
+         COMMIT",
+        good[..50].join(","),
+        good[50..].join(",")
+    ))
+    .await;
     drained(&db, Duration::from_secs(60), &mut [&mut w]).await;
     assert_eq!(db.dead().await, 3, "{}", tail(&w.stderr(), 20));
     let big = reason(&db, "table_name = 'docs'").await;
@@ -566,12 +576,16 @@ async fn poison_rows_become_dead_letters_with_reasons_and_the_rest_is_delivered(
         "a good row was held back by a bad one"
     );
     assert!(seen.status_count(413) >= 2, "bulk and single 413 expected");
-    assert_eq!(
-        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_ingested_at IS NULL")
-            .await,
-        0,
-        "every good product row is written back"
-    );
+    wait_until(
+        Duration::from_secs(30),
+        "every good product row is written back",
+        || async {
+            db.scalar("SELECT COUNT(*) FROM products WHERE certyo_ingested_at IS NULL")
+                .await
+                == 0
+        },
+    )
+    .await;
     println!(
         "poison: 601 rows, 3 dead letters (400 in a bulk of 499, invalid JSON, 1.5 MiB → 413), \
          598 delivered; reasons: {empty_id:?} / {broken:?} / {big:?}"
