@@ -381,15 +381,21 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
         "{} queue rows for {inserted} inserted products: committed changes were lost",
         ids.len()
     );
-    let recovered = a.stderr().contains("queue.claim_recovered")
-        || b.stderr().contains("queue.claim_recovered");
-    assert!(
-        recovered,
-        "the workers never logged that they saw the database again"
-    );
+    // The same two processes, never restarted, drained everything: they recovered by
+    // themselves. How often they met the outage is a figure, not a condition (a worker
+    // busy in an HTTP call may not touch the database while it is down).
+    let db_errors: usize = [&a, &b]
+        .iter()
+        .map(|w| {
+            w.stderr()
+                .lines()
+                .filter(|l| l.contains("queue.claim_failed") || l.contains("settling rows"))
+                .count()
+        })
+        .sum();
     println!(
         "mysql restart: {} rows, 2 workers, restarts (signal, pending at restart) {restarts:?}, \
-         replays {}, dead 0, lost 0, {elapsed:?}",
+         database errors logged {db_errors}, replays {}, dead 0, lost 0, {elapsed:?}",
         ids.len(),
         emu.totals().replays
     );
