@@ -196,6 +196,9 @@ pub struct Delivery {
     instance: String,
     pub stats: Arc<Stats>,
     pub auth: Arc<AuthGate>,
+    /// Set from a 429's Retry-After: no worker claims before then, so the whole pool
+    /// slows down together instead of each worker finding the limit on its own.
+    paused_until: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Delivery {
@@ -208,6 +211,7 @@ impl Delivery {
             instance: instance_name(),
             stats: Arc::default(),
             auth: Arc::default(),
+            paused_until: std::sync::Mutex::new(None),
         }
     }
 
@@ -259,6 +263,12 @@ impl Delivery {
                 )
                 .await
                 {
+                    break;
+                }
+                continue;
+            }
+            if let Some(wait) = self.pause_left() {
+                if sleep_or_stop(wait, &stop).await {
                     break;
                 }
                 continue;
@@ -472,6 +482,9 @@ impl Delivery {
             telemetry::DEAD,
             bury.iter().map(|(r, _)| r.table_name.as_str()),
         );
+        if let Some(after) = retry.values().filter_map(|(_, _, after)| *after).max() {
+            self.pause_for(after);
+        }
         for (attempts, (ids, error, after)) in retry {
             let delay = self.cfg.backoff(attempts).max(after.unwrap_or_default());
             tracing::debug!(event = "queue.retry", rows = ids.len(), attempts, delay = ?delay, error = %error);
@@ -610,6 +623,24 @@ impl Delivery {
                 }
             }
         }
+    }
+
+    /// Pause claiming for `d` (a server's Retry-After), unless already paused longer.
+    fn pause_for(&self, d: Duration) {
+        let until = Instant::now() + d.min(Duration::from_secs(300));
+        if let Ok(mut p) = self.paused_until.lock() {
+            if p.is_none_or(|current| current < until) {
+                *p = Some(until);
+            }
+        }
+    }
+
+    /// Time left in a Retry-After pause, if any.
+    fn pause_left(&self) -> Option<Duration> {
+        let until = self.paused_until.lock().ok().and_then(|p| *p)?;
+        until
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
     }
 
     /// Credentials refused: pause every worker, loudly the first time.
