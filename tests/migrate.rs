@@ -223,7 +223,7 @@ async fn a_guide_made_queue_table_is_adopted_with_its_pending_rows() {
         .unwrap();
     assert_eq!(
         report.schema_migrations.len(),
-        3,
+        4,
         "{:?}",
         report.schema_migrations
     );

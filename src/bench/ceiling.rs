@@ -14,7 +14,7 @@ use crate::writeback::{self, Delivered};
 const FAKE_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Drain every claimable row with `concurrency` loops of claim(batch) → complete
-/// [→ write_back]. Returns the rows completed and the wall time.
+/// [with the write-back in the same transaction, as the worker does]. Returns the rows completed and the wall time.
 pub async fn drain(
     pool: &MySqlPool,
     schema: &str,
@@ -60,8 +60,8 @@ async fn one_loop(
             return Ok(done);
         }
         let ids: Vec<i64> = claimed.rows.iter().map(|r| r.id).collect();
-        done += queue::complete(pool, &ids, &owner).await?;
         if with_writeback {
+            // As the worker does it: delivered and written back in one transaction.
             let items: Vec<Delivered> = claimed
                 .rows
                 .iter()
@@ -72,7 +72,11 @@ async fn one_loop(
                     record_hash: Some(FAKE_HASH.to_string()),
                 })
                 .collect();
-            writeback::write_back(pool, schema, &items).await?;
+            done += writeback::complete_and_write_back(pool, schema, &ids, &owner, &items)
+                .await?
+                .0;
+        } else {
+            done += queue::complete(pool, &ids, &owner).await?;
         }
     }
 }
