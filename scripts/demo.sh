@@ -83,16 +83,7 @@ cargo build --release --locked --bin certyo-queue
 
 say "Database ${DB} with the guide's products table"
 sql -e "DROP DATABASE IF EXISTS \`${DB}\`; CREATE DATABASE \`${DB}\`"
-sql_db -e "CREATE TABLE products (
-    id INT AUTO_INCREMENT PRIMARY KEY,
-    sku VARCHAR(64) NOT NULL,
-    name VARCHAR(255) NOT NULL,
-    category VARCHAR(100) NULL,
-    price DECIMAL(10,2) NULL,
-    batch_number VARCHAR(64) NULL,
-    manufactured_at DATETIME NULL,
-    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
-) ENGINE=InnoDB"
+sed 's/{table}/`products`/' sql/example_products.sql | sql_db
 echo "created ${DB}.products"
 
 # The emulator's key, never a real one from the caller's environment.

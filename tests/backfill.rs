@@ -60,7 +60,7 @@ async fn record_ids(db: &TestDb, table: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_large_table_is_backfilled_once_resumably_and_delivered_as_upserts() {
     let db = TestDb::empty().await;
-    db.exec(PRODUCTS_DDL).await;
+    db.exec(&PRODUCTS_DDL).await;
     db.insert_products(20_000).await; // history written before capture
     db.capture(&["products"]).await;
     assert_eq!(db.scalar("SELECT COUNT(*) FROM certyo_queue").await, 0);

@@ -91,7 +91,7 @@ fn permission_errors(log: &str) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrate_and_work_run_with_exactly_the_documented_grants() {
     let db = TestDb::empty().await;
-    db.exec(common::PRODUCTS_DDL).await;
+    db.exec(&common::PRODUCTS_DDL).await;
     // Unique per test database; MySQL allows 32 characters in a user name.
     let suffix = db.name.trim_start_matches("cq_");
     let migrator = TestUser::create(&db, format!("cqm_{suffix}"), MIGRATE_GRANTS).await;
@@ -223,7 +223,7 @@ async fn with_binary_logging_migrate_needs_log_bin_trust_function_creators() {
         "CREATE DATABASE shop; USE shop; {};
          CREATE USER 'certyo_migrate'@'localhost' IDENTIFIED BY 'pw-migrate';
          CREATE USER 'certyo_migrate'@'127.0.0.1' IDENTIFIED BY 'pw-migrate';",
-        common::PRODUCTS_DDL
+        *common::PRODUCTS_DDL
     );
     sqlx::raw_sql(&setup).execute(&admin).await.unwrap();
     for host in HOSTS {

@@ -293,7 +293,7 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
     let pool = certyo_queue::db::connect(&cfg, 4)
         .await
         .expect("connect to the throwaway server");
-    sqlx::raw_sql(common::PRODUCTS_DDL)
+    sqlx::raw_sql(&common::PRODUCTS_DDL)
         .execute(&pool)
         .await
         .unwrap();
@@ -820,7 +820,7 @@ async fn bad_configuration_exits_non_zero_with_one_line_and_writes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrating_an_unknown_table_exits_non_zero_and_changes_nothing() {
     let db = TestDb::empty().await;
-    db.exec(common::PRODUCTS_DDL).await;
+    db.exec(&common::PRODUCTS_DDL).await;
     let url = db.url();
     let out = tokio::task::spawn_blocking(move || {
         process::run(

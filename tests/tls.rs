@@ -64,7 +64,7 @@ async fn migrate_runs_over_verified_tls_and_the_session_is_encrypted() {
         .execute(&admin)
         .await
         .unwrap();
-    sqlx::raw_sql(&format!("USE shop; {}", common::PRODUCTS_DDL))
+    sqlx::raw_sql(&format!("USE shop; {}", *common::PRODUCTS_DDL))
         .execute(&admin)
         .await
         .unwrap();

@@ -66,7 +66,7 @@ impl Scratch {
     async fn install(&self) -> anyhow::Result<()> {
         for table in [CAPTURED, PLAIN] {
             let ddl = fill(
-                statement(include_str!("../../sql/bench_products_create.sql")),
+                statement(include_str!("../../sql/example_products.sql")),
                 &[("table", &quote_ident(table))],
             );
             sqlx::query(&ddl).execute(&self.pool).await?;

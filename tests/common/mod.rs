@@ -146,22 +146,15 @@ pub fn bin() -> &'static str {
 }
 
 /// The guide's `products` table, plus an auto-updated `updated_at`.
-pub const PRODUCTS_DDL: &str = "CREATE TABLE products (
-    id INT AUTO_INCREMENT PRIMARY KEY,
-    sku VARCHAR(64) NOT NULL,
-    name VARCHAR(255) NOT NULL,
-    category VARCHAR(100) NULL,
-    price DECIMAL(10,2) NULL,
-    batch_number VARCHAR(64) NULL,
-    manufactured_at DATETIME NULL,
-    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
-) ENGINE=InnoDB";
+pub static PRODUCTS_DDL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    include_str!("../../sql/example_products.sql").replace("{table}", "`products`")
+});
 
 impl TestDb {
     /// A fresh database with a captured `products` table (the `migrate` command's code).
     pub async fn with_products() -> TestDb {
         let db = TestDb::empty().await;
-        db.exec(PRODUCTS_DDL).await;
+        db.exec(&PRODUCTS_DDL).await;
         db.capture(&["products"]).await;
         db
     }

@@ -1,5 +1,6 @@
--- bench: a table shaped like the guide's `products` ({table} is `products`, captured,
--- or `products_plain`, its uncaptured twin), with an auto-updated updated_at.
+-- The integration guide's `products` table plus an auto-updated updated_at: used by the
+-- tests, `bench` (as `products` and its uncaptured twin `products_plain`) and
+-- scripts/demo.sh. {table} is the (backtick-quoted) table name.
 CREATE TABLE {table} (
     id INT AUTO_INCREMENT PRIMARY KEY,
     sku VARCHAR(64) NOT NULL,
