@@ -188,7 +188,8 @@ pub async fn run(
         }
     }
     report.elapsed = started.elapsed();
-    tracing::info!(
+    // debug: on a terminal an info line would land on the progress line.
+    tracing::debug!(
         table,
         enqueued = report.enqueued_now,
         total = report.enqueued_total,
