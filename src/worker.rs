@@ -162,7 +162,7 @@ impl AuthGate {
 }
 
 /// What became of one row.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Outcome {
     Delivered(Option<String>),
     Retry {
@@ -428,7 +428,7 @@ impl Delivery {
             }
             Err(e) => {
                 let template = Outcome::from_error(e);
-                chunk.iter().map(|_| clone_outcome(&template)).collect()
+                chunk.iter().map(|_| template.clone()).collect()
             }
         }
     }
@@ -733,19 +733,6 @@ fn count_by_table<'a>(metric: &'static str, tables: impl Iterator<Item = &'a str
     }
     for (table, n) in counts {
         metrics::counter!(metric, "table" => table.to_string()).increment(n);
-    }
-}
-
-fn clone_outcome(o: &Outcome) -> Outcome {
-    match o {
-        Outcome::Delivered(h) => Outcome::Delivered(h.clone()),
-        Outcome::Retry { error, after } => Outcome::Retry {
-            error: error.clone(),
-            after: *after,
-        },
-        Outcome::Dead(r) => Outcome::Dead(r.clone()),
-        Outcome::Unauthorised(e) => Outcome::Unauthorised(e.clone()),
-        Outcome::Unsent => Outcome::Unsent,
     }
 }
 
