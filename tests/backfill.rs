@@ -4,35 +4,19 @@
 mod common;
 
 use std::collections::HashSet;
-use std::process::Command;
 use std::time::Duration;
 
 use certyo_queue::emulator::{self, EmulatorConfig};
 use certyo_queue::ops::backfill::{self, BackfillConfig, Outcome};
+use common::process::{command, run, Output as Run};
 use common::{api_config, wait_until, worker_config, RunningWorker, TestDb, PRODUCTS_DDL};
 use tokio_util::sync::CancellationToken;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn backfill_bin(db: &TestDb, args: &[&str]) -> Run {
-    let out = Command::new(common::bin())
-        .arg("backfill")
-        .arg("--database-url")
-        .arg(db.url())
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env("RUST_LOG", "info")
-        .output()
-        .expect("run the binary");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
-    }
+    let url = db.url();
+    let mut all = vec!["backfill", "--database-url", &url];
+    all.extend_from_slice(args);
+    run(command(&all), Duration::from_secs(120))
 }
 
 async fn backfill_lib(db: &TestDb, table: &str, cfg: BackfillConfig) -> backfill::BackfillReport {

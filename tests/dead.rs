@@ -3,34 +3,18 @@
 //! idempotency key.
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use certyo_queue::emulator::{self, EmulatorConfig};
+use common::process::{command, run, Output as Run};
 use common::{api_config, wait_until, worker_config, RunningWorker, TestDb};
 use serde_json::Value;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn dead(db: &TestDb, args: &[&str]) -> Run {
-    let out = Command::new(common::bin())
-        .arg("dead")
-        .arg(args[0])
-        .arg("--database-url")
-        .arg(db.url())
-        .args(&args[1..])
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run the binary");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
-    }
+    let url = db.url();
+    let mut all = vec!["dead", args[0], "--database-url", &url];
+    all.extend_from_slice(&args[1..]);
+    run(command(&all), Duration::from_secs(60))
 }
 
 async fn ids(db: &TestDb, filter: &str) -> Vec<i64> {

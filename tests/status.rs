@@ -2,35 +2,21 @@
 //! JSON, with the exit code a script would check (0 healthy, 2 attention, 1 error).
 mod common;
 
-use std::process::Command;
+use std::time::Duration;
+
+use common::process::{command, run, Output as Run};
 
 use common::TestDb;
 use serde_json::Value;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn status(db: &TestDb, extra: &[&str]) -> Run {
     status_at(&db.url(), extra)
 }
 
 fn status_at(url: &str, extra: &[&str]) -> Run {
-    let out = Command::new(common::bin())
-        .arg("status")
-        .arg("--database-url")
-        .arg(url)
-        .args(extra)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run the binary");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
-        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
-    }
+    let mut args = vec!["status", "--database-url", url];
+    args.extend_from_slice(extra);
+    run(command(&args), Duration::from_secs(60))
 }
 
 fn json(db: &TestDb, extra: &[&str]) -> (i32, Value) {
