@@ -79,6 +79,17 @@ async fn delivered_left(db: &TestDb) -> i64 {
         .await
 }
 
+/// A delivered row past retention appears and the current leader's cleanup removes it.
+async fn cleanup_removes_an_old_row(db: &TestDb) {
+    old_delivered_row(db).await;
+    wait_until(
+        Duration::from_secs(5),
+        "the leader's cleanup removed the old row",
+        || async { delivered_left(db).await == 0 },
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn only_one_scheduler_runs_cleanup_and_a_stopped_leader_hands_over() {
     let db = TestDb::new().await;
@@ -120,13 +131,7 @@ async fn only_one_scheduler_runs_cleanup_and_a_stopped_leader_hands_over() {
             && b.stats.verify.runs() >= 1
     })
     .await;
-    old_delivered_row(&db).await;
-    wait_until(
-        Duration::from_secs(5),
-        "B's cleanup removed the old row",
-        || async { delivered_left(&db).await == 0 },
-    )
-    .await;
+    cleanup_removes_an_old_row(&db).await;
 
     b.stop.cancel();
     b.handle.await.unwrap();
@@ -161,13 +166,7 @@ async fn a_killed_leader_is_replaced_within_a_few_check_intervals() {
     })
     .await;
     println!("takeover after a kill: {:?}", killed_at.elapsed());
-    old_delivered_row(&db).await;
-    wait_until(
-        Duration::from_secs(5),
-        "B's cleanup removed the old row",
-        || async { delivered_left(&db).await == 0 },
-    )
-    .await;
+    cleanup_removes_an_old_row(&db).await;
 
     b.stop.cancel();
     b.handle.await.unwrap();

@@ -20,6 +20,16 @@ const PRODUCTS: &str = "CREATE TABLE products (
     updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP
 ) ENGINE=InnoDB";
 
+/// A fresh database with this file's `products` table, captured.
+async fn captured_products() -> TestDb {
+    let db = TestDb::new().await;
+    db.exec(PRODUCTS).await;
+    migrate::run(&db.pool, &capture(&["products"]))
+        .await
+        .unwrap();
+    db
+}
+
 /// The guide's own CREATE TABLE for the queue, verbatim.
 const GUIDE_QUEUE: &str = "CREATE TABLE certyo_queue (
 id BIGINT AUTO_INCREMENT PRIMARY KEY,
@@ -155,11 +165,7 @@ async fn inserts_updates_and_deletes_are_queued_with_json_object_payloads() {
 
 #[tokio::test]
 async fn no_op_updates_tracking_updates_and_marked_sessions_enqueue_nothing() {
-    let db = TestDb::new().await;
-    db.exec(PRODUCTS).await;
-    migrate::run(&db.pool, &capture(&["products"]))
-        .await
-        .unwrap();
+    let db = captured_products().await;
     db.exec("INSERT INTO products (sku, name, price) VALUES ('A', 'widget', 1.00)")
         .await;
     let after_insert = db.scalar("SELECT COUNT(*) FROM certyo_queue").await;
@@ -241,11 +247,7 @@ async fn a_guide_made_queue_table_is_adopted_with_its_pending_rows() {
 
 #[tokio::test]
 async fn a_second_run_is_a_no_op_and_schema_drift_is_picked_up() {
-    let db = TestDb::new().await;
-    db.exec(PRODUCTS).await;
-    migrate::run(&db.pool, &capture(&["products"]))
-        .await
-        .unwrap();
+    let db = captured_products().await;
     let mut conn = db.pool.acquire().await.unwrap();
     assert_eq!(
         capture::trigger_state(&mut conn, &db.name, "products")
@@ -377,11 +379,7 @@ async fn composite_keys_are_queued_as_a_json_array() {
 
 #[tokio::test]
 async fn uncapture_drops_the_triggers_and_keeps_data_columns_and_queue() {
-    let db = TestDb::new().await;
-    db.exec(PRODUCTS).await;
-    migrate::run(&db.pool, &capture(&["products"]))
-        .await
-        .unwrap();
+    let db = captured_products().await;
     db.exec("INSERT INTO products (sku, name, price) VALUES ('A', 'a', 1)")
         .await;
     let plan = MigratePlan {
@@ -442,11 +440,7 @@ async fn concurrent_migrates_queue_up_on_the_named_lock() {
 
 #[tokio::test]
 async fn regenerating_triggers_under_write_load_loses_no_change() {
-    let db = TestDb::new().await;
-    db.exec(PRODUCTS).await;
-    migrate::run(&db.pool, &capture(&["products"]))
-        .await
-        .unwrap();
+    let db = captured_products().await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let pool = db.pool.clone();
