@@ -6,7 +6,8 @@
 -- the ORDER BY, so it locks only the index records it returns. SKIP LOCKED passes over
 -- rows another claimer holds instead of waiting for them. Kept deliberately simple: the
 -- per-record ordering rule is a separate non-locking read (design.md).
-SELECT id, table_name, record_id, CAST(op_type AS CHAR) AS op_type,
+SELECT id, CAST(table_name AS CHAR) AS table_name, CAST(record_id AS CHAR) AS record_id,
+       CAST(op_type AS CHAR) AS op_type,
        CAST(payload AS CHAR) AS payload, created_at, attempts
 FROM certyo_queue
 WHERE processed = 0 AND available_at <= NOW(6)

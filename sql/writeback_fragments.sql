@@ -1,4 +1,5 @@
--- writeback: fragments of writeback_mark_pending.sql, one per line as `name: template`;
+-- writeback: fragments of writeback_mark_pending.sql (and due_row of
+-- writeback_due_defer.sql), one per line as `name: template`;
 -- {col} is a checked, backtick-quoted column, {n} a key column's position.
 key_join: t.{col} = v.k{n}
 keep: , t.{col} = t.{col}
@@ -6,3 +7,4 @@ first_row: SELECT ? AS h, ? AS r, ? AS q{keys}
 first_key: , ? AS k{n}
 row: UNION ALL SELECT ?, ?, ?{keys}
 key: , ?
+due_row: (?, ?, ?, ?, NOW(6) + INTERVAL ? MICROSECOND, ?)

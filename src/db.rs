@@ -83,3 +83,48 @@ fn connect_error(cfg: &DbConfig, cause: sqlx::Error) -> DbError {
         hint,
     }
 }
+
+/// What kind of database failure an error is; callers decide from this, never from
+/// message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbErrorKind {
+    /// Deadlock (1213) or lock wait timeout (1205): the same statement may succeed.
+    LockConflict,
+    /// The connection broke or the pool could not give one: retry on a new one.
+    ConnectionLost,
+    /// The user lacks a privilege (1142, 1143, 1044, 1045, 1227, 1370).
+    Privilege,
+    /// Anything else: retrying the same statement will fail the same way.
+    Permanent,
+}
+
+/// Classify a database error.
+pub fn classify(e: &sqlx::Error) -> DbErrorKind {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => DbErrorKind::ConnectionLost,
+        sqlx::Error::Database(d) => {
+            match d
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .map(|m| m.number())
+            {
+                Some(1205 | 1213) => DbErrorKind::LockConflict,
+                // Server shutting down, connection killed, lost, gone away.
+                Some(1053 | 1927 | 2006 | 2013 | 1317) => DbErrorKind::ConnectionLost,
+                Some(1044 | 1045 | 1142 | 1143 | 1227 | 1370) => DbErrorKind::Privilege,
+                _ => DbErrorKind::Permanent,
+            }
+        }
+        _ => DbErrorKind::Permanent,
+    }
+}
+
+/// Lock conflicts and lost connections: worth retrying.
+pub fn is_retryable(e: &sqlx::Error) -> bool {
+    matches!(
+        classify(e),
+        DbErrorKind::LockConflict | DbErrorKind::ConnectionLost
+    )
+}

@@ -232,6 +232,9 @@ impl Delivery {
         let me = Arc::clone(&self);
         let ps = side_stop.clone();
         let prober = tokio::spawn(async move { me.auth_probe_loop(ps).await });
+        let me = Arc::clone(&self);
+        let ps = side_stop.clone();
+        let due = tokio::spawn(async move { me.writeback_due_loop(ps).await });
         tracker.close();
 
         stop.cancelled().await;
@@ -241,6 +244,7 @@ impl Delivery {
         side_stop.cancel();
         let _ = progress.await;
         let _ = prober.await;
+        let _ = due.await;
         if !drained {
             tracing::warn!(
                 event = "worker.shutdown_timeout",
@@ -540,11 +544,13 @@ impl Delivery {
         }
     }
 
-    /// Mark delivered and write back to the source rows.
     /// Mark delivered and write back to the source rows, in one transaction (so a
-    /// delivered row's source row always says Pending). If that fails, for example on
-    /// a lock wait behind a long user transaction, mark delivered alone (retried) and
-    /// try the write-back on its own.
+    /// delivered row's source row always says Pending, or its write-back is kept for a
+    /// later try). The transaction never waits for the application's row locks (see
+    /// `writeback`); a deadlock, lock wait timeout or lost connection of our own is
+    /// retried for up to half a lease. If it still fails, the rows stay leased and go
+    /// back to the queue when the lease expires (redelivered under the same
+    /// idempotency key: harmless).
     async fn complete(&self, owner: &str, delivered: &[(&QueueRow, Option<String>)]) {
         let ids: Vec<i64> = delivered.iter().map(|(r, _)| r.id).collect();
         let items: Vec<Delivered> = delivered
@@ -557,29 +563,29 @@ impl Delivery {
                 record_hash: hash.clone(),
             })
             .collect();
-        let together = if items.is_empty() {
-            None
-        } else {
+        let deadline = Instant::now() + self.cfg.lease / 2;
+        let mut pause = Duration::from_millis(50);
+        loop {
             match writeback::complete_and_write_back(&self.db, &self.schema, &ids, owner, &items)
                 .await
             {
-                Ok(_) => Some(()),
-                Err(e) => {
-                    tracing::warn!(event = "writeback.failed", rows = items.len(), error = %e, "could not mark delivered and write back in one transaction; doing them apart");
-                    None
+                Ok((completed, _report)) => {
+                    if (completed as usize) < ids.len() {
+                        tracing::warn!(event = "queue.complete", rows = ids.len(), completed, "some rows' lease expired before they were marked delivered; their new holder delivers them again (same idempotency key)");
+                    }
+                    break;
                 }
-            }
-        };
-        if together.is_none() {
-            if !self
-                .with_db_retry("queue.complete", || queue::complete(&self.db, &ids, owner))
-                .await
-            {
-                return;
-            }
-            if !items.is_empty() {
-                if let Err(e) = writeback::write_back(&self.db, &self.schema, &items).await {
-                    tracing::warn!(event = "writeback.failed", rows = items.len(), error = %e, "could not write the anchoring status back to the source rows");
+                Err(e)
+                    if Instant::now() + pause < deadline
+                        && e.sqlx().is_some_and(crate::db::is_retryable) =>
+                {
+                    tracing::warn!(event = "queue.complete", error = %e, "database error marking rows delivered; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => {
+                    tracing::error!(event = "queue.complete", rows = ids.len(), error = %e, "could not mark rows delivered; they return to the queue when their lease expires");
+                    return;
                 }
             }
         }
@@ -692,6 +698,41 @@ impl Delivery {
         }
     }
 
+    /// Retry the write-backs that could not land with their delivery (their source rows
+    /// were held by another transaction) until each lands or is superseded. Every
+    /// process runs this; SKIP LOCKED gives each a different share.
+    async fn writeback_due_loop(&self, stop: CancellationToken) {
+        let mut pause = WRITEBACK_DUE_INTERVAL;
+        loop {
+            if sleep_or_stop(pause, &stop).await {
+                return;
+            }
+            match writeback::retry_due(&self.db, &self.schema).await {
+                Ok(report) => {
+                    pause = WRITEBACK_DUE_INTERVAL;
+                    if report.updated + report.skipped + report.deferred > 0 {
+                        tracing::debug!(
+                            event = "writeback.retry",
+                            updated = report.updated,
+                            superseded_or_gone = report.skipped,
+                            kept = report.deferred,
+                            "kept write-backs tried"
+                        );
+                    }
+                    if report.updated + report.skipped + report.unknown
+                        == writeback::DUE_BATCH as u64
+                    {
+                        pause = Duration::ZERO; // more may be due
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(event = "writeback.retry", error = %e, "cannot retry kept write-backs; trying again later");
+                    pause = (pause * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
     async fn progress_loop(&self, stop: CancellationToken) {
         let mut last = self.stats.delivered.load(Ordering::Relaxed);
         let mut last_at = Instant::now();
@@ -746,6 +787,9 @@ fn chunks_owned<T>(mut v: Vec<T>, size: usize) -> Vec<Vec<T>> {
     out.push(v);
     out
 }
+
+/// How often each process looks for kept write-backs that are due.
+const WRITEBACK_DUE_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Sleep for `d` unless `stop` fires first; returns true if stopped.
 async fn sleep_or_stop(d: Duration, stop: &CancellationToken) -> bool {

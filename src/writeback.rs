@@ -8,28 +8,42 @@
 //!   marker is cleared before COMMIT; if anything fails (or the future is dropped) the
 //!   connection is detached from the pool and closed, so the marker can never leak
 //!   into a connection that serves anything else.
-//! - A late write-back never overwrites a newer version's state: a row is updated only
-//!   if no newer live (not dead) queue row of the same record exists.
+//! - The write-back never waits for the application: source rows are locked with
+//!   `FOR UPDATE SKIP LOCKED` first, and only the rows this transaction holds are
+//!   updated. A row another transaction holds is kept in `certyo_writeback_due` and
+//!   retried with backoff (`retry_due`) until it lands, the row is gone, or a newer
+//!   version supersedes it. So the write-back can neither stall nor deadlock the
+//!   application's transactions, on MySQL or MariaDB, and no write-back is dropped.
+//! - A late write-back never overwrites a newer version's state: after the rows are
+//!   locked (so no newer change of them can commit in between) a non-locking read finds
+//!   the newest live queue row of each record, and a row is updated only if that is the
+//!   version being written back. No locking statement reads `certyo_queue` (on MySQL a
+//!   subquery inside an UPDATE locks what it reads, which deadlocked with `complete`).
 //! - ON UPDATE CURRENT_TIMESTAMP columns are pinned (`col = col`): a write-back is not a
 //!   change of the row.
+//! - A hash longer than the tracking column is not written (NULL, with a warning) for
+//!   that row alone; its neighbours are written back as usual.
 //! - `record_id` is parsed back as `capture` wrote it: the key value for a one-column
 //!   key, a JSON array of key values in key order for a composite key.
 //!
-//! Cost: one UPDATE per table per call (up to 500 rows each), joining the source table
-//! by primary key to a derived table of the batch's values, inside a single
-//! transaction; at most one version per record is sent (the newest). The table's key
-//! columns are cached per (schema, table) and reloaded on a miss or when the table
-//! changed under us.
+//! Cost, in the common case (nothing held by the application): per table per call (up
+//! to 500 rows each) one locking SELECT, one guard SELECT and one UPDATE, joining the
+//! source table by primary key to a derived table of the batch's values, inside a
+//! single transaction; at most one version per record is sent (the newest). The
+//! table's key columns are cached per (schema, table) and reloaded on a miss or when
+//! the table changed under us.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlPool};
 use sqlx::pool::PoolConnection;
-use sqlx::{Connection, MySql};
+use sqlx::{Connection, MySql, Row};
 
 use crate::capture::template::{fill, fragment, fragments, quote_ident, statement};
 use crate::capture::{self, CaptureError};
+use crate::queue::expand_ids;
 
 /// One delivered queue row (insert/update/upsert; deletes have no row to mark).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +63,18 @@ pub struct WriteBackReport {
     pub skipped: u64,
     /// Items naming a table that no longer exists or a record_id that does not parse.
     pub unknown: u64,
+    /// Items whose source row another transaction held: kept in certyo_writeback_due
+    /// for a later try.
+    pub deferred: u64,
+}
+
+impl WriteBackReport {
+    fn add(&mut self, other: &WriteBackReport) {
+        self.updated += other.updated;
+        self.skipped += other.skipped;
+        self.unknown += other.unknown;
+        self.deferred += other.deferred;
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,17 +90,12 @@ pub enum WriteBackError {
 }
 
 impl WriteBackError {
-    /// Deadlock, lock wait timeout or a lost connection: the same call may succeed.
-    pub fn is_retryable(&self) -> bool {
+    /// The database error behind this failure, if any (for the caller's classifier).
+    pub fn sqlx(&self) -> Option<&sqlx::Error> {
         match self {
-            WriteBackError::Db { source, .. } => match source {
-                sqlx::Error::Database(d) => d
-                    .try_downcast_ref::<MySqlDatabaseError>()
-                    .is_some_and(|m| matches!(m.number(), 1213 | 1205)),
-                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
-                _ => false,
-            },
-            WriteBackError::Metadata(_) => false,
+            WriteBackError::Db { source, .. } => Some(source),
+            WriteBackError::Metadata(CaptureError::Db { source, .. }) => Some(source),
+            WriteBackError::Metadata(_) => None,
         }
     }
 }
@@ -85,18 +106,27 @@ fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> WriteBackError {
 
 /// Most rows marked by one statement (bind markers: 3 + key columns per row).
 const ROWS_PER_STATEMENT: usize = 500;
+/// Width of `certyo_record_hash` (capture_tracking_columns.sql).
+const HASH_MAX_CHARS: usize = 128;
+/// First retry of a write-back whose row was held; doubles per attempt up to the cap.
+const DUE_FIRST_DELAY: Duration = Duration::from_millis(500);
+const DUE_MAX_DELAY: Duration = Duration::from_secs(60);
+/// Kept write-backs taken per `retry_due` call.
+pub const DUE_BATCH: usize = 200;
 
-/// What the write-back needs of a table: its key and its UPDATE, with the `{values}`
-/// placeholder still open.
+/// What the write-back needs of a table: its key and its statements, with the
+/// `{values}` placeholder still open.
 #[derive(Debug)]
 struct TableMeta {
     pk: Vec<String>,
     update_sql: String,
+    lock_sql: String,
+    present_sql: String,
 }
 
 impl TableMeta {
-    /// The UPDATE for a batch of `n` rows.
-    fn statement_for(&self, n: usize) -> String {
+    /// The derived table of `n` rows for `{values}`.
+    fn values_for(&self, n: usize) -> String {
         let keys = |name| -> String {
             (0..self.pk.len())
                 .map(|i| fill(fragment(&FRAGMENTS, name), &[("n", &i.to_string())]))
@@ -111,7 +141,11 @@ impl TableMeta {
             values.push(' ');
             values.push_str(&row);
         }
-        fill(&self.update_sql, &[("values", &values)])
+        values
+    }
+
+    fn statement_for(&self, template: &str, n: usize) -> String {
+        fill(template, &[("values", &self.values_for(n))])
     }
 }
 
@@ -130,12 +164,17 @@ pub async fn write_back(
     if items.is_empty() {
         return Ok(WriteBackReport::default());
     }
-    Ok(in_transaction(pool, schema, None, items).await?.1)
+    Ok(
+        in_transaction(pool, schema, Job::Fresh { complete: None }, items)
+            .await?
+            .1,
+    )
 }
 
 /// Mark queue rows `ids` delivered (only those `owner` still holds) and write back
 /// `items`, in ONE transaction: a row is never delivered without its source row saying
-/// Pending, even if the process dies in between. Returns the queue rows completed.
+/// Pending, or its write-back kept for a later try, even if the process dies in
+/// between. Returns the queue rows completed.
 pub async fn complete_and_write_back(
     pool: &MySqlPool,
     schema: &str,
@@ -143,13 +182,46 @@ pub async fn complete_and_write_back(
     owner: &str,
     items: &[Delivered],
 ) -> Result<(u64, WriteBackReport), WriteBackError> {
-    in_transaction(pool, schema, Some((ids, owner)), items).await
+    in_transaction(
+        pool,
+        schema,
+        Job::Fresh {
+            complete: Some((ids, owner)),
+        },
+        items,
+    )
+    .await
+}
+
+/// Try the kept write-backs that are due (at most `DUE_BATCH`): each lands, is dropped
+/// (superseded or row gone) or is kept again with a longer delay. Several processes may
+/// run this at once: each takes different rows (SKIP LOCKED).
+pub async fn retry_due(pool: &MySqlPool, schema: &str) -> Result<WriteBackReport, WriteBackError> {
+    Ok(in_transaction(pool, schema, Job::Due, &[]).await?.1)
+}
+
+/// Write-backs kept for a later try, and the age of the oldest in seconds.
+pub async fn due_count(pool: &MySqlPool) -> Result<(i64, i64), sqlx::Error> {
+    let row = sqlx::query(include_str!("../sql/writeback_due_count.sql"))
+        .fetch_one(pool)
+        .await?;
+    Ok((row.try_get(0)?, row.try_get(1)?))
+}
+
+#[derive(Clone, Copy)]
+enum Job<'a> {
+    /// Write-backs of a delivery just made (optionally marking its queue rows delivered).
+    Fresh {
+        complete: Option<(&'a [i64], &'a str)>,
+    },
+    /// Kept write-backs whose retry is due.
+    Due,
 }
 
 async fn in_transaction(
     pool: &MySqlPool,
     schema: &str,
-    complete: Option<(&[i64], &str)>,
+    job: Job<'_>,
     items: &[Delivered],
 ) -> Result<(u64, WriteBackReport), WriteBackError> {
     let conn = pool.acquire().await.map_err(db("acquiring a connection"))?;
@@ -157,7 +229,7 @@ async fn in_transaction(
     let Some(conn) = guard.0.as_mut() else {
         return Ok((0, WriteBackReport::default()));
     };
-    let result = write_back_on(conn, schema, complete, items).await;
+    let result = write_back_on(conn, schema, job, items).await;
     match result {
         Ok(done) => {
             // Marker cleared and committed: the connection is clean, return it.
@@ -187,37 +259,56 @@ impl Drop for MarkerGuard {
     }
 }
 
+/// A kept write-back as claimed for a retry.
+struct DueRow {
+    item: Delivered,
+    attempts: u32,
+}
+
 async fn write_back_on(
     conn: &mut MySqlConnection,
     schema: &str,
-    complete: Option<(&[i64], &str)>,
-    items: &[Delivered],
+    job: Job<'_>,
+    fresh: &[Delivered],
 ) -> Result<(u64, WriteBackReport), WriteBackError> {
-    // Metadata first, outside the transaction.
-    let mut metas: HashMap<&str, Option<Arc<TableMeta>>> = HashMap::new();
-    for item in items {
-        if !metas.contains_key(item.table.as_str()) {
-            metas.insert(&item.table, table_meta(conn, schema, &item.table).await?);
-        }
-    }
-    let mut report = WriteBackReport::default();
     let mut tx = conn
         .begin()
         .await
         .map_err(db("beginning the transaction"))?;
-    let completed = match complete {
-        Some((ids, owner)) => crate::queue::complete_in(&mut tx, ids, owner)
-            .await
-            .map_err(db("marking queue rows delivered"))?,
-        None => 0,
+    let (completed, due) = match job {
+        Job::Fresh { complete } => {
+            let completed = match complete {
+                Some((ids, owner)) => crate::queue::complete_in(&mut tx, ids, owner)
+                    .await
+                    .map_err(db("marking queue rows delivered"))?,
+                None => 0,
+            };
+            (completed, Vec::new())
+        }
+        Job::Due => (0, claim_due(&mut tx).await?),
     };
+    let items: Vec<Delivered> = if due.is_empty() {
+        fresh.to_vec()
+    } else {
+        due.iter().map(|d| d.item.clone()).collect()
+    };
+    let attempts: HashMap<i64, u32> = due.iter().map(|d| (d.item.queue_id, d.attempts)).collect();
+    let mut metas: HashMap<String, Option<Arc<TableMeta>>> = HashMap::new();
+    for item in &items {
+        if !metas.contains_key(&item.table) {
+            let meta = table_meta(&mut tx, schema, &item.table).await?;
+            metas.insert(item.table.clone(), meta);
+        }
+    }
     sqlx::query(include_str!("../sql/writeback_marker_set.sql"))
         .execute(&mut *tx)
         .await
         .map_err(db("setting the capture marker"))?;
-    // One statement per table per chunk, tables in order of first appearance.
+    let mut report = WriteBackReport::default();
+    let mut deferred: Vec<Delivered> = Vec::new();
+    // One pass per table, tables in order of first appearance.
     let mut tables: Vec<&str> = Vec::new();
-    for item in items {
+    for item in &items {
         if !tables.contains(&item.table.as_str()) {
             tables.push(&item.table);
         }
@@ -228,7 +319,7 @@ async fn write_back_on(
             report.unknown += batch.len() as u64;
             continue;
         };
-        let mut rows: Vec<(&Delivered, Vec<KeyValue>)> = Vec::with_capacity(batch.len());
+        let mut rows: Vec<Row_<'_>> = Vec::with_capacity(batch.len());
         for item in batch {
             let Some(key) = parse_record_id(&item.record_id, meta.pk.len()) else {
                 tracing::warn!(event = "writeback.bad_record_id", table = %item.table, record_id = %item.record_id, "record_id does not match the table's key; skipped");
@@ -236,38 +327,40 @@ async fn write_back_on(
                 continue;
             };
             // Two versions of one record in one call: only the newer can win the guard.
-            match rows.iter_mut().find(|(r, _)| r.record_id == item.record_id) {
-                Some(slot) if slot.0.queue_id < item.queue_id => {
-                    *slot = (item, key);
+            match rows.iter_mut().find(|r| r.item.record_id == item.record_id) {
+                Some(slot) if slot.item.queue_id < item.queue_id => {
+                    *slot = Row_::new(item, key);
                     report.skipped += 1;
                 }
                 Some(_) => report.skipped += 1,
-                None => rows.push((item, key)),
+                None => rows.push(Row_::new(item, key)),
             }
         }
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = meta.statement_for(chunk.len());
+            let (part, held) = write_chunk(&mut tx, &meta, table, chunk).await?;
+            report.add(&part);
+            deferred.extend(held);
+        }
+    }
+    if !deferred.is_empty() {
+        defer(&mut tx, &deferred, &attempts).await?;
+    }
+    if !due.is_empty() {
+        let kept: HashSet<i64> = deferred.iter().map(|d| d.queue_id).collect();
+        let done: Vec<i64> = due
+            .iter()
+            .map(|d| d.item.queue_id)
+            .filter(|id| !kept.contains(id))
+            .collect();
+        if !done.is_empty() {
+            let sql = expand_ids(include_str!("../sql/writeback_due_delete.sql"), done.len());
             let mut q = sqlx::query(&sql);
-            for (item, key) in chunk {
-                q = q
-                    .bind(item.record_hash.as_deref())
-                    .bind(item.record_id.as_str())
-                    .bind(item.queue_id);
-                for value in key {
-                    q = match value {
-                        KeyValue::Int(i) => q.bind(*i),
-                        KeyValue::Text(s) => q.bind(s.as_str()),
-                    };
-                }
+            for id in &done {
+                q = q.bind(*id);
             }
-            let done = q
-                .bind(table)
-                .execute(&mut *tx)
+            q.execute(&mut *tx)
                 .await
-                .map_err(db("marking source rows Pending"))?;
-            let updated = done.rows_affected().min(chunk.len() as u64);
-            report.updated += updated;
-            report.skipped += chunk.len() as u64 - updated;
+                .map_err(db("forgetting kept write-backs"))?;
         }
     }
     sqlx::query(include_str!("../sql/writeback_marker_clear.sql"))
@@ -276,6 +369,200 @@ async fn write_back_on(
         .map_err(db("clearing the capture marker"))?;
     tx.commit().await.map_err(db("committing"))?;
     Ok((completed, report))
+}
+
+/// One item of a chunk with its parsed key and the hash it will write.
+struct Row_<'a> {
+    item: &'a Delivered,
+    key: Vec<KeyValue>,
+    hash: Option<&'a str>,
+}
+
+impl<'a> Row_<'a> {
+    fn new(item: &'a Delivered, key: Vec<KeyValue>) -> Row_<'a> {
+        let hash = match item.record_hash.as_deref() {
+            Some(h) if h.chars().count() > HASH_MAX_CHARS => {
+                tracing::warn!(event = "writeback.hash_too_long", table = %item.table, record_id = %item.record_id, chars = h.chars().count(), "the record hash Certyo returned does not fit certyo_record_hash ({HASH_MAX_CHARS} characters); written as NULL for this row");
+                None
+            }
+            h => h,
+        };
+        Row_ { item, key, hash }
+    }
+}
+
+/// Bind the derived-table values of `rows` (h, r, q, keys... per row).
+fn bind_rows<'q>(
+    mut q: sqlx::query::Query<'q, MySql, sqlx::mysql::MySqlArguments>,
+    rows: &[&'q Row_<'q>],
+) -> sqlx::query::Query<'q, MySql, sqlx::mysql::MySqlArguments> {
+    for row in rows {
+        q = q
+            .bind(row.hash)
+            .bind(row.item.record_id.as_str())
+            .bind(row.item.queue_id);
+        for value in &row.key {
+            q = match value {
+                KeyValue::Int(i) => q.bind(*i),
+                KeyValue::Text(s) => q.bind(s.as_str()),
+            };
+        }
+    }
+    q
+}
+
+async fn queue_ids(
+    conn: &mut MySqlConnection,
+    meta: &TableMeta,
+    template: &str,
+    rows: &[&Row_<'_>],
+    context: &'static str,
+) -> Result<HashSet<i64>, WriteBackError> {
+    let sql = meta.statement_for(template, rows.len());
+    let ids: Vec<i64> = bind_rows(sqlx::query(&sql), rows)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db(context))?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<Result<_, _>>()
+        .map_err(db(context))?;
+    Ok(ids.into_iter().collect())
+}
+
+/// Lock, guard and update one chunk of one table. Returns the report and the items
+/// whose rows another transaction held.
+async fn write_chunk(
+    conn: &mut MySqlConnection,
+    meta: &TableMeta,
+    table: &str,
+    chunk: &[Row_<'_>],
+) -> Result<(WriteBackReport, Vec<Delivered>), WriteBackError> {
+    let mut report = WriteBackReport::default();
+    let all: Vec<&Row_<'_>> = chunk.iter().collect();
+    let locked = queue_ids(conn, meta, &meta.lock_sql, &all, "locking source rows").await?;
+    let mut held = Vec::new();
+    if locked.len() < chunk.len() {
+        let present = queue_ids(conn, meta, &meta.present_sql, &all, "reading source rows").await?;
+        for row in chunk {
+            let id = row.item.queue_id;
+            if locked.contains(&id) {
+                continue;
+            }
+            if present.contains(&id) {
+                held.push(row.item.clone());
+            } else {
+                report.skipped += 1; // the row is gone: nothing to write back
+            }
+        }
+        report.deferred += held.len() as u64;
+    }
+    let candidates: Vec<&Row_<'_>> = chunk
+        .iter()
+        .filter(|r| locked.contains(&r.item.queue_id))
+        .collect();
+    if candidates.is_empty() {
+        return Ok((report, held));
+    }
+    // The guard: the newest live queue row of each record, read without locks.
+    let sql = expand_ids(
+        include_str!("../sql/writeback_newest_live.sql"),
+        candidates.len(),
+    );
+    let mut q = sqlx::query(&sql).bind(table);
+    for row in &candidates {
+        q = q.bind(row.item.record_id.as_str());
+    }
+    let newest: HashMap<String, i64> = q
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db("reading the newest version of each record"))?
+        .iter()
+        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(db("reading the newest version of each record"))?;
+    let current: Vec<&Row_<'_>> = candidates
+        .into_iter()
+        .filter(|r| {
+            newest
+                .get(&r.item.record_id)
+                .is_none_or(|n| *n <= r.item.queue_id)
+        })
+        .collect();
+    report.skipped += (locked.len() - current.len()) as u64;
+    if current.is_empty() {
+        return Ok((report, held));
+    }
+    let sql = meta.statement_for(&meta.update_sql, current.len());
+    let done = bind_rows(sqlx::query(&sql), &current)
+        .execute(&mut *conn)
+        .await
+        .map_err(db("marking source rows Pending"))?;
+    let updated = done.rows_affected().min(current.len() as u64);
+    report.updated += updated;
+    report.skipped += current.len() as u64 - updated;
+    Ok((report, held))
+}
+
+/// The delay before the next try of a write-back that was held `attempts` times.
+fn due_delay(attempts: u32) -> Duration {
+    DUE_FIRST_DELAY
+        .saturating_mul(1u32 << attempts.min(10))
+        .min(DUE_MAX_DELAY)
+}
+
+async fn defer(
+    conn: &mut MySqlConnection,
+    items: &[Delivered],
+    attempts: &HashMap<i64, u32>,
+) -> Result<(), WriteBackError> {
+    let values = vec![fragment(&FRAGMENTS, "due_row"); items.len()].join(", ");
+    let sql = fill(
+        statement(include_str!("../sql/writeback_due_defer.sql")),
+        &[("values", &values)],
+    );
+    let mut q = sqlx::query(&sql);
+    for item in items {
+        let delay = due_delay(attempts.get(&item.queue_id).copied().unwrap_or(0));
+        q = q
+            .bind(item.queue_id)
+            .bind(item.table.as_str())
+            .bind(item.record_id.as_str())
+            .bind(item.record_hash.as_deref())
+            .bind(i64::try_from(delay.as_micros()).unwrap_or(i64::MAX))
+            .bind("source row held by another transaction");
+    }
+    q.execute(&mut *conn)
+        .await
+        .map_err(db("keeping write-backs for a later try"))?;
+    tracing::info!(
+        event = "writeback.deferred",
+        rows = items.len(),
+        "source rows held by another transaction; their write-back is kept and retried"
+    );
+    Ok(())
+}
+
+async fn claim_due(conn: &mut MySqlConnection) -> Result<Vec<DueRow>, WriteBackError> {
+    let rows = sqlx::query(include_str!("../sql/writeback_due_claim.sql"))
+        .bind(DUE_BATCH as u64)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db("claiming kept write-backs"))?;
+    rows.iter()
+        .map(|r| {
+            Ok(DueRow {
+                item: Delivered {
+                    queue_id: r.try_get(0)?,
+                    table: r.try_get(1)?,
+                    record_id: r.try_get(2)?,
+                    record_hash: r.try_get(3)?,
+                },
+                attempts: r.try_get(4)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(db("decoding kept write-backs"))
 }
 
 /// A key value bound to `pk = ?`; MySQL converts text to the column's type.
@@ -348,15 +635,18 @@ async fn table_meta(
                         )
                     })
                     .collect();
+                let table = quote_ident(&shape.name);
+                let key_join = key_join.join(" AND ");
+                let with = |file: &str| {
+                    fill(
+                        statement(file),
+                        &[("table", &table), ("key_join", &key_join), ("keep", &keep)],
+                    )
+                };
                 Arc::new(TableMeta {
-                    update_sql: fill(
-                        statement(include_str!("../sql/writeback_mark_pending.sql")),
-                        &[
-                            ("table", &quote_ident(&shape.name)),
-                            ("key_join", &key_join.join(" AND ")),
-                            ("keep", &keep),
-                        ],
-                    ),
+                    update_sql: with(include_str!("../sql/writeback_mark_pending.sql")),
+                    lock_sql: with(include_str!("../sql/writeback_lock_rows.sql")),
+                    present_sql: with(include_str!("../sql/writeback_rows_present.sql")),
                     pk: shape.pk,
                 })
             })

@@ -52,7 +52,7 @@ fn capture(tables: &[&str]) -> MigratePlan {
 /// (op_type, record_id, payload) of every queue row, in order.
 async fn queue_rows(db: &TestDb) -> Vec<(String, String, Value)> {
     let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT CAST(op_type AS CHAR), record_id, CAST(payload AS CHAR) FROM certyo_queue ORDER BY id",
+        "SELECT CAST(op_type AS CHAR), CAST(record_id AS CHAR), CAST(payload AS CHAR) FROM certyo_queue ORDER BY id",
     )
     .fetch_all(&db.pool)
     .await
@@ -227,10 +227,13 @@ async fn a_guide_made_queue_table_is_adopted_with_its_pending_rows() {
     let report = migrate::run(&db.pool, &capture(&["products"]))
         .await
         .unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .count();
     assert_eq!(
         report.schema_migrations.len(),
-        4,
-        "{:?}",
+        files,
+        "every migration applied over the adopted table: {:?}",
         report.schema_migrations
     );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM certyo_queue").await, 3);

@@ -28,12 +28,13 @@ const PRODUCTS: &str =
 
 /// Queue rows of `table` as Delivered items with hash `h<record_id>`.
 async fn delivered(db: &TestDb, table: &str) -> Vec<Delivered> {
-    let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, record_id FROM certyo_queue WHERE table_name = ? ORDER BY id")
-            .bind(table)
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, CAST(record_id AS CHAR) FROM certyo_queue WHERE table_name = ? ORDER BY id",
+    )
+    .bind(table)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     rows.into_iter()
         .map(|(id, rid)| Delivered {
             queue_id: id,
