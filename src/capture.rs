@@ -16,6 +16,7 @@
 //!   characters are ever quoted into SQL.
 
 pub mod introspect;
+pub mod registry;
 pub mod template;
 pub mod triggers;
 
@@ -115,16 +116,25 @@ pub async fn existing_triggers(
     Ok(out)
 }
 
-/// The tables of `schema` that have capture triggers of ours, by name.
+/// The captured tables of `schema`, from the capture registry. A database whose
+/// registry is still empty (captured before it existed, not migrated since) falls back
+/// to finding our triggers by name.
 pub async fn captured_tables(
     conn: &mut MySqlConnection,
     schema: &str,
 ) -> Result<Vec<CapturedTable>, CaptureError> {
-    let mut names: Vec<String> = existing_triggers(conn, schema)
+    let mut names: Vec<String> = registry::list(conn)
         .await?
         .into_iter()
-        .map(|t| t.table)
+        .map(|r| r.table)
         .collect();
+    if names.is_empty() {
+        names = existing_triggers(conn, schema)
+            .await?
+            .into_iter()
+            .map(|t| t.table)
+            .collect();
+    }
     names.sort();
     names.dedup();
     let mut out = Vec::new();

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use sha2::{Digest, Sha256};
 use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlPool};
 
-use crate::capture::{self, CaptureError, CapturePlan, TableShape, TriggerState};
+use crate::capture::{self, registry, CaptureError, CapturePlan, TableShape, TriggerState};
 use crate::cli::MigrateArgs;
 use crate::config::DbConfig;
 use crate::db;
@@ -247,12 +247,25 @@ async fn migrate_locked(
         }
     }
 
-    // 3. Capture.
+    // 3. Capture. Tables captured before the registry existed are adopted into it.
     let existing = capture::existing_triggers(conn, schema).await?;
+    if !plan.dry_run {
+        let registered: Vec<String> = registry::list(conn)
+            .await?
+            .into_iter()
+            .map(|r| r.table)
+            .collect();
+        for t in &existing {
+            if !registered.contains(&t.table) && !plan.uncapture.contains(&t.table) {
+                registry::register(conn, &t.table, registry::Source::Trigger, None).await?;
+            }
+        }
+    }
     for shape in &shapes {
         let cp = capture::plan_capture(shape, &existing);
         if !plan.dry_run {
             apply_capture(conn, schema, &cp).await?;
+            registry::register(conn, &shape.name, registry::Source::Trigger, None).await?;
         }
         report.statements.extend(cp.statements().cloned());
         report.tables.push(TableChange {
@@ -279,6 +292,7 @@ async fn migrate_locked(
                 )
                 .await?;
             }
+            registry::unregister(conn, name).await?;
         }
         report.tables.push(TableChange {
             table: name.clone(),

@@ -1,0 +1,8 @@
+-- capture registry: record that table ? is captured by source ? (options ?, a JSON
+-- object as text, or NULL), or update its entry. Written by `migrate` only. By primary key.
+INSERT INTO certyo_capture (table_name, source, options)
+VALUES (?, ?, ?)
+ON DUPLICATE KEY UPDATE
+  source = VALUES(source),
+  options = COALESCE(VALUES(options), options),
+  updated_at = CURRENT_TIMESTAMP(6)

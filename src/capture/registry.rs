@@ -1,0 +1,98 @@
+//! The capture registry (`certyo_capture`, migration V5): which tables are captured,
+//! by which source, with which rendering options. `migrate` writes it; every other
+//! command reads captured tables from it, so none needs the TRIGGER privilege (MySQL
+//! hides `information_schema.TRIGGERS` rows from users without it) and a capture
+//! source other than triggers can be added without teaching each command about it.
+//! A database captured before the registry existed is adopted by the next `migrate`,
+//! which registers every table that carries our triggers.
+
+use sqlx::mysql::MySqlConnection;
+use sqlx::Row;
+
+use super::CaptureError;
+
+/// How a captured table's changes reach `certyo_queue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// AFTER INSERT/UPDATE/DELETE triggers, in the application's transaction.
+    Trigger,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Trigger => "trigger",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Source> {
+        match s {
+            "trigger" => Some(Source::Trigger),
+            _ => None,
+        }
+    }
+}
+
+/// One registered table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub table: String,
+    /// None: a source this version does not know (written by a newer certyo-queue).
+    pub source: Option<Source>,
+    pub source_name: String,
+    /// Rendering options, a JSON object as text.
+    pub options: Option<String>,
+}
+
+/// Every registered table, by name.
+pub async fn list(conn: &mut MySqlConnection) -> Result<Vec<Registered>, CaptureError> {
+    let rows = sqlx::query(include_str!("../../sql/capture_registry_list.sql"))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(CaptureError::db(
+            "reading the capture registry (certyo_capture)",
+        ))?;
+    rows.iter()
+        .map(|r| {
+            let source_name: String = r.try_get(1)?;
+            Ok(Registered {
+                table: r.try_get(0)?,
+                source: Source::parse(&source_name),
+                source_name,
+                options: r.try_get(2)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(CaptureError::db("decoding the capture registry"))
+}
+
+/// Register `table` as captured by `source` (keeping its options when `options` is None).
+pub async fn register(
+    conn: &mut MySqlConnection,
+    table: &str,
+    source: Source,
+    options: Option<&str>,
+) -> Result<(), CaptureError> {
+    sqlx::query(include_str!("../../sql/capture_registry_upsert.sql"))
+        .bind(table)
+        .bind(source.as_str())
+        .bind(options)
+        .execute(&mut *conn)
+        .await
+        .map_err(CaptureError::db(
+            "writing the capture registry (certyo_capture)",
+        ))?;
+    Ok(())
+}
+
+/// `table` is no longer captured.
+pub async fn unregister(conn: &mut MySqlConnection, table: &str) -> Result<(), CaptureError> {
+    sqlx::query(include_str!("../../sql/capture_registry_delete.sql"))
+        .bind(table)
+        .execute(&mut *conn)
+        .await
+        .map_err(CaptureError::db(
+            "writing the capture registry (certyo_capture)",
+        ))?;
+    Ok(())
+}
