@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian machine or a developer's: makes sure MariaDB
-# runs (installing and starting it if needed), then checks formatting and lints and
-# runs every test against it.
+# (127.0.0.1:3306) and MySQL 9.7 (127.0.0.1:3307) run, installing and starting them if
+# needed, checks formatting and lints, then runs every test against each engine in turn.
+#
+# CERTYO_TEST_DATABASE_URL set: the suite runs once, against that server only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,12 +12,16 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
-if [ -z "${CERTYO_TEST_DATABASE_URL:-}" ]; then
-  CERTYO_TEST_DATABASE_URL="$(bash scripts/ensure-mariadb.sh)"
-  export CERTYO_TEST_DATABASE_URL
+if [ -n "${CERTYO_TEST_DATABASE_URL:-}" ]; then
+  servers=("$CERTYO_TEST_DATABASE_URL")
+else
+  servers=("$(bash scripts/ensure-mariadb.sh)" "$(bash scripts/ensure-mysql.sh)")
 fi
-echo "test.sh: test databases on ${CERTYO_TEST_DATABASE_URL%%:*}://…@127.0.0.1:3306" >&2
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --locked
+
+for url in "${servers[@]}"; do
+  echo "test.sh: the whole suite on ${url%%:*}://…@${url##*@}" >&2
+  CERTYO_TEST_DATABASE_URL="$url" cargo test --locked
+done

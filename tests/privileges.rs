@@ -20,6 +20,8 @@ const MIGRATE_GRANTS: &[&str] = &[
 const WORK_GRANTS: &[&str] = &[
     "GRANT SELECT, UPDATE, DELETE ON `{db}`.`certyo_queue` TO {user}",
     "GRANT SELECT ON `{db}`.`certyo_queue_schema_history` TO {user}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON `{db}`.`certyo_writeback_due` TO {user}",
+    "GRANT SELECT ON `{db}`.`certyo_capture` TO {user}",
     "GRANT SELECT, UPDATE ON `{db}`.`products` TO {user}",
 ];
 
@@ -95,6 +97,13 @@ async fn migrate_and_work_run_with_exactly_the_documented_grants() {
     // Unique per test database; MySQL allows 32 characters in a user name.
     let suffix = db.name.trim_start_matches("cq_");
     let migrator = TestUser::create(&db, format!("cqm_{suffix}"), MIGRATE_GRANTS).await;
+    // MySQL ships with binary logging on: a user without SUPER may create triggers only
+    // with log_bin_trust_function_creators = 1, as the README says to set. (MariaDB here
+    // runs without binary logging; the refusal itself is tested below.)
+    if db.engine().await == common::Engine::MySql {
+        db.exec("SET GLOBAL log_bin_trust_function_creators = 1")
+            .await;
+    }
 
     let out = Command::new(common::bin())
         .args(["migrate", "--table", "products", "--database-url"])

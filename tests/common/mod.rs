@@ -23,6 +23,14 @@ pub fn server_url() -> String {
     std::env::var("CERTYO_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_SERVER.to_string())
 }
 
+/// The two engines the suite runs on; a test that needs an engine-specific setting
+/// asks, says so, and sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    MariaDb,
+    MySql,
+}
+
 pub struct TestDb {
     pub name: String,
     pub cfg: DbConfig,
@@ -36,8 +44,10 @@ async fn admin_pool() -> MySqlPool {
         .unwrap_or_else(|e| {
             panic!(
                 "cannot reach the test database server: {e}\n\
-             Start MariaDB (e.g. `sudo service mariadb start`, or run `bash .ci/run`, which installs and \
-             starts it), or point CERTYO_TEST_DATABASE_URL at a server where this user may CREATE DATABASE."
+             Start one: `bash scripts/ensure-mariadb.sh` (MariaDB on 127.0.0.1:3306) or \
+             `bash scripts/ensure-mysql.sh` (MySQL 9.7 on 127.0.0.1:3307), or run `bash .ci/run`, which \
+             installs and starts both; then point CERTYO_TEST_DATABASE_URL at it (a server where this \
+             user may CREATE DATABASE)."
             )
         })
 }
@@ -105,6 +115,19 @@ impl TestDb {
             .execute(&self.pool)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Which server the tests run on (the same for every database of the run).
+    pub async fn engine(&self) -> Engine {
+        let version: String = sqlx::query_scalar("SELECT VERSION()")
+            .fetch_one(&self.pool)
+            .await
+            .expect("SELECT VERSION()");
+        if version.contains("MariaDB") {
+            Engine::MariaDb
+        } else {
+            Engine::MySql
+        }
     }
 
     /// One integer from a query, e.g. a count.
