@@ -83,6 +83,9 @@ pub struct ExistingTrigger {
     pub name: String,
     pub table: String,
     pub body: String,
+    /// ACTION_TIMING and EVENT_MANIPULATION, e.g. `AFTER` and `INSERT`.
+    pub timing: String,
+    pub event: String,
 }
 
 /// Every trigger of ours in `schema`.
@@ -109,8 +112,20 @@ pub async fn existing_triggers(
             .try_get::<Option<String>, _>(2)
             .map_err(CaptureError::db("decoding triggers"))?
             .unwrap_or_default();
+        let timing: String = row
+            .try_get(3)
+            .map_err(CaptureError::db("decoding triggers"))?;
+        let event: String = row
+            .try_get(4)
+            .map_err(CaptureError::db("decoding triggers"))?;
         if body.contains(triggers::MARKER) || triggers::trigger_names(&table).contains(&name) {
-            out.push(ExistingTrigger { name, table, body });
+            out.push(ExistingTrigger {
+                name,
+                table,
+                body,
+                timing,
+                event,
+            });
         }
     }
     Ok(out)
@@ -269,6 +284,39 @@ pub fn plan_uncapture(table: &str, existing: &[ExistingTrigger]) -> Vec<String> 
         .filter(|t| t.table == table)
         .map(|t| triggers::drop_statement(&t.name))
         .collect()
+}
+
+/// The CREATE TRIGGER that puts `old` back as it was (its stored body), or None when
+/// its timing or event is not one a capture trigger has, or its body is unknown.
+pub fn restore_statement(old: &ExistingTrigger) -> Option<String> {
+    let timing = match (old.timing.as_str(), old.event.as_str()) {
+        ("BEFORE", "INSERT") => "BEFORE INSERT",
+        ("BEFORE", "UPDATE") => "BEFORE UPDATE",
+        ("BEFORE", "DELETE") => "BEFORE DELETE",
+        ("AFTER", "INSERT") => "AFTER INSERT",
+        ("AFTER", "UPDATE") => "AFTER UPDATE",
+        ("AFTER", "DELETE") => "AFTER DELETE",
+        _ => return None,
+    };
+    if old.body.trim().is_empty() {
+        return None;
+    }
+    Some(fill(
+        statement(include_str!("../sql/capture_create_trigger.sql")),
+        &[
+            ("trigger", &quote_ident(&old.name)),
+            ("timing", timing),
+            ("table", &quote_ident(&old.table)),
+            ("body", &old.body),
+        ],
+    ))
+}
+
+/// Is `sql` one of the DROP TRIGGER statements `plan_capture` makes?
+pub fn is_drop_statement(sql: &str) -> bool {
+    let template = statement(include_str!("../sql/capture_drop_trigger.sql"));
+    let head = template.split('{').next().unwrap_or(template);
+    sql.starts_with(head)
 }
 
 /// `UNLOCK TABLES`, also run after a failure while the table lock is held.

@@ -112,6 +112,12 @@ pub struct MigrateArgs {
     /// Print the exact SQL that would run, change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// How long one ALTER TABLE or LOCK TABLES waits for a table's metadata lock (held
+    /// by any open transaction that touched the table) before it gives up and tries
+    /// again, 3 tries in all. While it waits, the application's new queries on that
+    /// table wait behind it, so keep this short.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub lock_wait_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

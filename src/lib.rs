@@ -16,6 +16,7 @@
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
 //! - `bench`: `certyo-queue bench`: throughput, latency and resources, measured end to end.
 //! - `shutdown`: the signal handling that cancels everything.
+//! - `server_checks`: server settings refused at start (binlog format, trigger trust).
 //! - `ops`: operator commands: status, dead letters, backfill.
 //! - `writeback`: marks delivered versions on their source rows (status, hash).
 //!
@@ -34,6 +35,7 @@ pub mod migrate;
 pub mod ops;
 pub mod queue;
 pub mod schema;
+pub mod server_checks;
 pub mod shutdown;
 pub mod tasks;
 pub mod telemetry;

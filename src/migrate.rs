@@ -14,15 +14,19 @@
 //! `--dry-run` does 1 and plans the rest, printing the exact SQL, changing nothing.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlPool};
 
-use crate::capture::{self, registry, CaptureError, CapturePlan, TableShape, TriggerState};
+use crate::capture::{
+    self, registry, CaptureError, CapturePlan, ExistingTrigger, TableShape, TriggerState,
+};
 use crate::cli::MigrateArgs;
 use crate::config::DbConfig;
 use crate::db;
 use crate::schema::{self, SchemaError};
+use crate::server_checks::{ServerCheckError, ServerSettings};
 
 /// How long a second migrate waits for the first before giving up.
 pub const LOCK_WAIT_SECS: u64 = 60;
@@ -36,7 +40,15 @@ pub struct MigratePlan {
     pub uncapture: Vec<String>,
     /// Plan and report, change nothing.
     pub dry_run: bool,
+    /// How long one DDL or LOCK TABLES waits for a table's metadata lock before it is
+    /// retried (None: [`METADATA_LOCK_WAIT`]).
+    pub lock_wait: Option<Duration>,
 }
+
+/// Default wait for a table's metadata lock, per try.
+pub const METADATA_LOCK_WAIT: Duration = Duration::from_secs(5);
+/// Tries of a DDL or LOCK TABLES that waited out the metadata lock wait.
+pub const METADATA_LOCK_TRIES: u32 = 3;
 
 /// What was done (or, with `dry_run`, would be done).
 #[derive(Debug, Clone, Default)]
@@ -108,6 +120,21 @@ pub enum MigrateError {
     },
     #[error(transparent)]
     Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Server(#[from] ServerCheckError),
+    #[error("another session (typically an open transaction) held the metadata lock of `{table}` through {tries} waits of {secs}s while {doing}; nothing more was changed and the table's capture is as it was. Find it with SHOW PROCESSLIST / information_schema.INNODB_TRX, let it finish, and run migrate again")]
+    MetadataLocked {
+        table: String,
+        doing: String,
+        secs: u64,
+        tries: u32,
+    },
+    #[error("{failure}; restoring the previous triggers of `{table}` also failed ({restore}): the table is NOT captured until migrate succeeds")]
+    RestoreFailed {
+        table: String,
+        failure: Box<MigrateError>,
+        restore: String,
+    },
 }
 
 impl MigrateError {
@@ -210,7 +237,20 @@ async fn migrate_locked(
     schema: &str,
     plan: &MigratePlan,
 ) -> Result<MigrateReport, MigrateError> {
-    // 1. Validate every table before changing anything.
+    // 1. Validate every table and the server's settings before changing anything.
+    let settings = ServerSettings::read(conn)
+        .await
+        .map_err(|e| MigrateError::from_sqlx("reading server settings", schema, e))?;
+    settings.check_delivery()?;
+    if !plan.dry_run && !plan.tables.is_empty() {
+        settings.check_triggers()?;
+    }
+    let wait = plan.lock_wait.unwrap_or(METADATA_LOCK_WAIT);
+    sqlx::query(include_str!("../sql/migrate_lock_wait.sql"))
+        .bind(wait.as_secs().max(1))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| MigrateError::from_sqlx("setting lock_wait_timeout", schema, e))?;
     let mut shapes: Vec<TableShape> = Vec::new();
     for name in &plan.tables {
         shapes.push(capture::inspect_for_capture(conn, schema, name).await?);
@@ -264,7 +304,7 @@ async fn migrate_locked(
     for shape in &shapes {
         let cp = capture::plan_capture(shape, &existing);
         if !plan.dry_run {
-            apply_capture(conn, schema, &cp).await?;
+            apply_capture(conn, schema, &cp, &existing, wait).await?;
             registry::register(conn, &shape.name, registry::Source::Trigger, None).await?;
         }
         report.statements.extend(cp.statements().cloned());
@@ -312,34 +352,129 @@ async fn apply_capture(
     conn: &mut MySqlConnection,
     schema: &str,
     cp: &CapturePlan,
+    existing: &[ExistingTrigger],
+    wait: Duration,
 ) -> Result<(), MigrateError> {
     if let Some(alter) = &cp.alter {
-        exec(
+        exec_waiting(
             conn,
             schema,
+            &cp.table,
             alter,
-            format!("adding tracking columns to `{}`", cp.table),
+            "adding tracking columns",
+            wait,
         )
         .await?;
     }
-    for sql in &cp.trigger_statements {
-        let step = exec(
-            conn,
-            schema,
-            sql,
-            format!("installing the capture triggers of `{}`", cp.table),
-        )
-        .await;
+    let mut dropped = false;
+    for (i, sql) in cp.trigger_statements.iter().enumerate() {
+        let doing = format!("installing the capture triggers of `{}`", cp.table);
+        let step = if i == 0 {
+            // LOCK TABLES: the one statement that waits for the application.
+            exec_waiting(conn, schema, &cp.table, sql, "locking the table", wait).await
+        } else {
+            exec(conn, schema, sql, doing).await
+        };
+        if capture::is_drop_statement(sql) && step.is_ok() {
+            dropped = true;
+        }
         if let Err(e) = step {
+            // All or nothing: once a trigger was dropped, put the old ones back (still
+            // under the table lock, so no write falls in between).
+            let restored = if dropped {
+                restore_triggers(conn, schema, &cp.table, existing).await
+            } else {
+                Ok(())
+            };
             // Never leave the table locked (the connection may go back to a pool).
             let _ = sqlx::raw_sql(capture::unlock_statement())
                 .execute(&mut *conn)
                 .await;
-            return Err(e);
+            return Err(match restored {
+                Ok(()) => e,
+                Err(r) => MigrateError::RestoreFailed {
+                    table: cp.table.clone(),
+                    failure: Box::new(e),
+                    restore: r.to_string(),
+                },
+            });
         }
     }
     tracing::debug!(event = "migrate.capture", table = %cp.table, triggers = ?cp.triggers, columns_added = ?cp.columns_added);
     Ok(())
+}
+
+/// Drop whatever triggers of ours `table` has now and create the ones it had before.
+async fn restore_triggers(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    table: &str,
+    before: &[ExistingTrigger],
+) -> Result<(), MigrateError> {
+    let now = capture::existing_triggers(conn, schema).await?;
+    for t in now.iter().filter(|t| t.table == table) {
+        exec(
+            conn,
+            schema,
+            &capture::triggers::drop_statement(&t.name),
+            format!("restoring the triggers of `{table}`"),
+        )
+        .await?;
+    }
+    for t in before.iter().filter(|t| t.table == table) {
+        let Some(sql) = capture::restore_statement(t) else {
+            continue;
+        };
+        exec(
+            conn,
+            schema,
+            &sql,
+            format!("restoring the triggers of `{table}`"),
+        )
+        .await?;
+    }
+    tracing::warn!(event = "migrate.restored", table = %table, "regenerating the triggers failed; the previous triggers were put back");
+    Ok(())
+}
+
+/// A statement that waits for `table`'s metadata lock: on a lock wait timeout (1205),
+/// say what it waits for and try again, up to [`METADATA_LOCK_TRIES`] times.
+async fn exec_waiting(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    table: &str,
+    sql: &str,
+    doing: &'static str,
+    wait: Duration,
+) -> Result<(), MigrateError> {
+    for attempt in 1..=METADATA_LOCK_TRIES {
+        match sqlx::raw_sql(sql).execute(&mut *conn).await {
+            Ok(_) => return Ok(()),
+            Err(e) if db::classify(&e) == db::DbErrorKind::LockConflict => {
+                tracing::warn!(
+                    event = "migrate.waiting",
+                    table = %table,
+                    attempt,
+                    tries = METADATA_LOCK_TRIES,
+                    "waiting: another session (typically an open transaction on `{table}`) holds its metadata lock; gave up after {}s ({doing}), try {attempt} of {METADATA_LOCK_TRIES}",
+                    wait.as_secs().max(1)
+                );
+            }
+            Err(e) => {
+                return Err(MigrateError::from_sqlx(
+                    format!("{doing} `{table}`"),
+                    schema,
+                    e,
+                ))
+            }
+        }
+    }
+    Err(MigrateError::MetadataLocked {
+        table: table.to_string(),
+        doing: doing.to_string(),
+        secs: wait.as_secs().max(1),
+        tries: METADATA_LOCK_TRIES,
+    })
 }
 
 /// One DDL statement over the text protocol (CREATE TRIGGER and LOCK TABLES cannot be
@@ -364,6 +499,7 @@ pub async fn run_cli(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         tables: clean_names(&args.tables),
         uncapture: clean_names(&args.uncapture),
         dry_run: args.dry_run,
+        lock_wait: Some(args.lock_wait_timeout),
     };
     let pool = db::connect(&cfg, 1)
         .await

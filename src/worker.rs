@@ -845,6 +845,13 @@ pub async fn run_cli(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result
         .context("setting up the Certyo client")?;
     let db = crate::db::connect(&db_cfg, (cfg.concurrency + 6) as u32).await?;
     ensure_migrated(&db).await?;
+    {
+        let mut conn = db.acquire().await.context("checking server settings")?;
+        crate::server_checks::ServerSettings::read(&mut conn)
+            .await
+            .context("reading server settings")?
+            .check_delivery()?;
+    }
 
     let scheduler = if args.no_scheduled {
         None

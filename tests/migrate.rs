@@ -604,3 +604,95 @@ async fn missing_privileges_name_the_grant_needed() {
     assert_eq!(trigger_count(&db).await, 0);
     db.finish().await;
 }
+
+/// An open transaction on a captured table holds its metadata lock while `migrate`
+/// regenerates the triggers: migrate waits a short while per try (the application's
+/// queries wait at most about that long behind it), says what it waits for, gives up
+/// with a clear message and exit 1, and the old triggers keep capturing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrate_behind_an_open_transaction_gives_up_quickly_and_leaves_capture_working() {
+    use sqlx::Connection;
+    use std::time::{Duration, Instant};
+
+    let db = TestDb::with_products().await;
+    db.insert_products(3).await;
+    // Drift: a new column, so migrate wants to regenerate the triggers.
+    db.exec("ALTER TABLE products ADD COLUMN colour VARCHAR(10) NULL")
+        .await;
+    let before = db.scalar("SELECT COUNT(*) FROM certyo_queue").await;
+
+    // The open transaction (holds the table's metadata lock until it ends).
+    let mut holder = db.pool.acquire().await.unwrap().detach();
+    let mut tx = holder.begin().await.unwrap();
+    sqlx::query("SELECT COUNT(*) FROM products")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+
+    let url = db.url();
+    let migrate = tokio::task::spawn_blocking(move || {
+        let mut cmd = common::process::command(&[
+            "migrate",
+            "--table",
+            "products",
+            "--lock-wait-timeout",
+            "1s",
+        ]);
+        cmd.env("DATABASE_URL", url);
+        common::process::run(cmd, Duration::from_secs(60))
+    });
+
+    // The application keeps inserting meanwhile; no statement waits much longer than
+    // one lock wait.
+    let mut slowest = Duration::ZERO;
+    let mut inserted = 0;
+    while !migrate.is_finished() {
+        let started = Instant::now();
+        sqlx::query("UPDATE products SET price = price + 1 WHERE id = 1")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        inserted += 1;
+        slowest = slowest.max(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let out = migrate.await.unwrap();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let errors = out.error_lines();
+    assert_eq!(errors.len(), 1, "{}", out.stderr);
+    assert!(
+        errors[0].contains("metadata lock of `products`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("waiting: another session"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        slowest < Duration::from_millis(2500),
+        "an application statement waited {slowest:?} behind migrate"
+    );
+    tx.commit().await.unwrap();
+
+    // The old triggers still capture every change.
+    let during = db.scalar("SELECT COUNT(*) FROM certyo_queue").await - before;
+    assert_eq!(
+        during, inserted,
+        "every update while migrate waited was captured"
+    );
+    db.exec("INSERT INTO products (sku, name, category, price, batch_number, manufactured_at) VALUES ('x', 'x', 'c', 1, 'b', NOW())").await;
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM certyo_queue").await - before,
+        inserted + 1
+    );
+    assert_eq!(
+        capture::trigger_state(&mut db.pool.acquire().await.unwrap(), &db.name, "products")
+            .await
+            .unwrap(),
+        TriggerState::Drifted,
+        "the old triggers are still installed"
+    );
+    db.finish().await;
+}

@@ -270,6 +270,21 @@ async fn with_binary_logging_migrate_needs_log_bin_trust_function_creators() {
         errors[0].contains("log_bin_trust_function_creators = 1"),
         "{stderr}"
     );
+    for managed in [
+        "AWS RDS",
+        "Azure",
+        "Google Cloud SQL",
+        "Nothing was changed",
+    ] {
+        assert!(errors[0].contains(managed), "{managed}: {stderr}");
+    }
+    let queue_tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME LIKE 'certyo%'",
+    )
+    .fetch_one(&admin)
+    .await
+    .unwrap();
+    assert_eq!(queue_tables, 0, "a refused migrate changes nothing");
 
     sqlx::raw_sql("SET GLOBAL log_bin_trust_function_creators = 1")
         .execute(&admin)
@@ -281,6 +296,39 @@ async fn with_binary_logging_migrate_needs_log_bin_trust_function_creators() {
         "migrate with log_bin_trust_function_creators = 1:\n{}",
         String::from_utf8_lossy(&ok.stderr)
     );
+
+    // Statement-based binary logging: every SKIP LOCKED write would fail (1665), so
+    // migrate and work refuse at start, with the fix.
+    sqlx::raw_sql("SET GLOBAL binlog_format = 'STATEMENT'")
+        .execute(&admin)
+        .await
+        .unwrap();
+    let refused = migrate();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("binlog_format = STATEMENT") && stderr.contains("binlog_format = 'ROW'"),
+        "{stderr}"
+    );
+    let work = Command::new(common::bin())
+        .args(["work", "--no-scheduled", "--metrics-addr", "127.0.0.1:0"])
+        .args(["--database-url", &url])
+        .env("CERTYO_API_KEY", certyo_queue::emulator::DEFAULT_API_KEY)
+        .env(
+            "CERTYO_TENANT_ID",
+            certyo_queue::emulator::DEFAULT_TENANT_ID,
+        )
+        .env("CERTYO_BASE_URL", "http://127.0.0.1:9")
+        .env_remove("DATABASE_URL")
+        .env_remove("CERTYO_API_KEY_FILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&work.stderr);
+    assert!(
+        !work.status.success(),
+        "work under STATEMENT binlog:\n{stderr}"
+    );
+    assert!(stderr.contains("binlog_format = STATEMENT"), "{stderr}");
     admin.close().await;
     server.stop();
 }
