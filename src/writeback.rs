@@ -201,9 +201,9 @@ pub async fn retry_due(pool: &MySqlPool, schema: &str) -> Result<WriteBackReport
 }
 
 /// Write-backs kept for a later try, and the age of the oldest in seconds.
-pub async fn due_count(pool: &MySqlPool) -> Result<(i64, i64), sqlx::Error> {
+pub async fn due_count(conn: &mut MySqlConnection) -> Result<(i64, i64), sqlx::Error> {
     let row = sqlx::query(include_str!("../sql/writeback_due_count.sql"))
-        .fetch_one(pool)
+        .fetch_one(conn)
         .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }

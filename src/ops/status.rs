@@ -75,7 +75,14 @@ pub struct QueueStatus {
     pub delivered_last_24h: u64,
     /// Age of the oldest row not yet delivered (pending or in flight); null when none.
     pub oldest_pending_age_seconds: Option<f64>,
+    /// Write-backs of delivered rows kept for a retry because the application held
+    /// their source rows (certyo_writeback_due), and the age of the oldest.
+    pub writebacks_kept: u64,
+    pub oldest_writeback_kept_seconds: u64,
 }
+
+/// A kept write-back older than this makes the status unhealthy.
+const WRITEBACK_STUCK_SECS: u64 = 300;
 
 /// One table.
 #[derive(Debug, Clone, Serialize)]
@@ -145,6 +152,15 @@ pub async fn collect(
         other => other?,
     };
     (queue.delivered_last_1h, queue.delivered_last_24h) = delivered(&mut conn).await?;
+    match crate::writeback::due_count(&mut conn).await {
+        Ok((kept, oldest)) => {
+            queue.writebacks_kept = count(kept);
+            queue.oldest_writeback_kept_seconds = count(oldest);
+        }
+        // A database migrated before certyo_writeback_due existed has none kept.
+        Err(e) if is_missing_table(&e) => {}
+        Err(e) => return Err(DbError::query("counting kept write-backs")(e).into()),
+    }
     let ours = capture::existing_triggers(&mut conn, schema).await?;
     let tracked: Vec<String> =
         sqlx::query_scalar(include_str!("../../sql/status_tracked_tables.sql"))
@@ -224,6 +240,12 @@ pub async fn collect(
             missing_triggers: missing,
             anchor,
         });
+    }
+    if queue.oldest_writeback_kept_seconds > WRITEBACK_STUCK_SECS {
+        problems.push(format!(
+            "{} write-back(s) kept for a retry, the oldest for {}s: their source rows are held by a long transaction of the application (find it in information_schema.INNODB_TRX); they land once it ends",
+            queue.writebacks_kept, queue.oldest_writeback_kept_seconds
+        ));
     }
     if queue.dead > 0 {
         problems.push(format!(
@@ -375,6 +397,11 @@ pub fn render_text(s: &Status) -> String {
     );
     let _ = writeln!(out, "  in flight        {:>10}", q.in_flight);
     let _ = writeln!(out, "  dead             {:>10}", q.dead);
+    let _ = writeln!(
+        out,
+        "  write-backs kept {:>10}  (oldest {}s)",
+        q.writebacks_kept, q.oldest_writeback_kept_seconds
+    );
     let _ = writeln!(out, "  delivered 1h     {:>10}", q.delivered_last_1h);
     let _ = writeln!(out, "  delivered 24h    {:>10}", q.delivered_last_24h);
     let _ = writeln!(
