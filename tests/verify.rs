@@ -159,6 +159,12 @@ async fn pending_rows_become_anchored_after_the_delay_and_nothing_is_enqueued() 
     let stop = CancellationToken::new();
 
     // Before the anchor delay: asked, not anchored, still Pending, checked again later.
+    // (The push-back is a fraction of the row's age, milliseconds here: compare with the
+    // time before the pass, not with the time of the check.)
+    let before: String = sqlx::query_scalar("SELECT CAST(NOW(6) AS CHAR)")
+        .fetch_one(&t.db.pool)
+        .await
+        .unwrap();
     let first = verifier.run_once(&stop).await.unwrap();
     assert_eq!(
         (first.checked, first.not_yet, first.anchored, first.failed),
@@ -170,8 +176,13 @@ async fn pending_rows_become_anchored_after_the_delay_and_nothing_is_enqueued() 
         s(&["Pending", "Pending", "Pending", "-", "-"])
     );
     assert_eq!(
-        t.db.scalar("SELECT COUNT(*) FROM products WHERE certyo_verify_next_at > NOW(6)")
-            .await,
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM products WHERE certyo_verify_next_at > CAST(? AS DATETIME(6))"
+        )
+        .bind(&before)
+        .fetch_one(&t.db.pool)
+        .await
+        .unwrap(),
         3,
         "each not-yet row has its next check pushed back"
     );

@@ -169,7 +169,15 @@ pub async fn run(s: &Scratch, args: &BenchArgs) -> anyhow::Result<Report> {
         .fetch_one(&s.pool)
         .await?;
     let d = &args.delivery;
-    let db_pid = procfs::database_server_pid();
+    let port: i64 = sqlx::query_scalar(include_str!("../../sql/bench_server_port.sql"))
+        .fetch_one(&s.pool)
+        .await?;
+    let db_pid = u16::try_from(port)
+        .ok()
+        .and_then(procfs::database_server_pid);
+    if db_pid.is_none() {
+        tracing::info!(event = "bench.db_cpu", port, "no local mariadbd/mysqld listens on the server's port; database CPU is reported as n/a");
+    }
 
     tracing::info!(event = "bench.capture", "capture overhead");
     let capture = capture_overhead(s, args.rows).await?;

@@ -28,15 +28,62 @@ pub fn peak_rss(pid: u32) -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// The local database server's process (`mariadbd` or `mysqld`), if it runs on this
-/// machine and `/proc` shows it; used to report the server's CPU per phase.
-pub fn database_server_pid() -> Option<u32> {
+/// The local database server's process (`mariadbd` or `mysqld`) that listens on TCP
+/// `port`, if it runs on this machine and `/proc` shows it; used to report the server's
+/// CPU per phase. Matching the port matters: with two servers on a machine, the first
+/// one found may be the idle one.
+pub fn database_server_pid(port: u16) -> Option<u32> {
+    let inodes = listening_inodes(port);
+    if inodes.is_empty() {
+        return None;
+    }
     let entries = std::fs::read_dir("/proc").ok()?;
     entries.flatten().find_map(|e| {
         let pid: u32 = e.file_name().to_str()?.parse().ok()?;
         let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
-        matches!(comm.trim(), "mariadbd" | "mysqld").then_some(pid)
+        if !matches!(comm.trim(), "mariadbd" | "mysqld") {
+            return None;
+        }
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+        fds.flatten()
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .filter_map(|target| {
+                let t = target
+                    .to_str()?
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?;
+                t.parse::<u64>().ok()
+            })
+            .any(|inode| inodes.contains(&inode))
+            .then_some(pid)
     })
+}
+
+/// Socket inodes of TCP sockets listening on `port` (IPv4 and IPv6).
+fn listening_inodes(port: u16) -> Vec<u64> {
+    const LISTEN: &str = "0A";
+    let mut out = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state), Some(inode)) = (f.get(1), f.get(3), f.get(9)) else {
+                continue;
+            };
+            let local_port = local
+                .rsplit(':')
+                .next()
+                .and_then(|p| u16::from_str_radix(p, 16).ok());
+            if *state == LISTEN && local_port == Some(port) {
+                if let Ok(i) = inode.parse() {
+                    out.push(i);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// CPU time of a process between two points, for a set of processes at once.

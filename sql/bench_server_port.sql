@@ -1,0 +1,3 @@
+-- bench: the TCP port the server listens on, to find its process on this machine (two
+-- local servers must not be confused with each other).
+SELECT CAST(@@port AS SIGNED)
