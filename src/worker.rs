@@ -355,7 +355,6 @@ impl Delivery {
                     }
                     db_backoff = Duration::from_millis(100);
                     if claimed.rows.is_empty() && claimed.exhausted.is_empty() {
-                        self.health.idle();
                         if sleep_or_stop(idle, &stop).await {
                             break;
                         }
@@ -363,6 +362,7 @@ impl Delivery {
                         continue;
                     }
                     idle = IDLE_MIN;
+                    self.health.rows_waiting();
                     // No call starts that could not end before the lease does.
                     let deadline = claimed_at + self.cfg.lease - self.cfg.lease / 10;
                     self.deliver(&owner, claimed, deadline, &stop).await;
@@ -858,6 +858,7 @@ impl Delivery {
             last_at = Instant::now();
             match queue::backlog(&self.db).await {
                 Ok((pending, oldest)) => {
+                    self.health.backlog(pending);
                     metrics::gauge!(telemetry::DEPTH).set(pending as f64);
                     metrics::gauge!(telemetry::OLDEST_PENDING).set(oldest.as_secs_f64());
                     tracing::info!(

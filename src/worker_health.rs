@@ -6,8 +6,11 @@
 //! - **Misdirected**: the base URL leads somewhere that is not the ingestion API (a
 //!   redirect, or 404/405 on our own paths). Set by the worker, cleared by the next
 //!   delivery; `/readyz` is 503 while set.
-//! - **Stalled**: no delivery succeeded for `stall_after` although rows were waiting
-//!   (a claim found rows). An empty claim counts as progress: nothing waits.
+//! - **Stalled**: rows have been waiting and no delivery succeeded for `stall_after`
+//!   (counted from the later of the last delivery and the moment rows started to
+//!   wait). Rows wait from the first claim that finds some, or the first backlog count
+//!   above zero; they stop waiting when the backlog count (the progress loop's) is
+//!   zero. An empty claim proves nothing: rows in a retry backoff are not claimable.
 //!
 //! Every method is cheap and never blocks on I/O; the mutexes guard a few fields.
 
@@ -29,8 +32,9 @@ pub struct DeliveryHealth {
 
 #[derive(Debug)]
 struct State {
-    /// Last delivery, or last claim that found nothing to do.
-    last_progress: Instant,
+    last_delivery: Instant,
+    /// Since when rows have been waiting; `None` while the backlog is empty.
+    waiting_since: Option<Instant>,
     misdirected: Option<String>,
     failures: u64,
     failing_since: Option<Instant>,
@@ -42,7 +46,8 @@ impl DeliveryHealth {
         DeliveryHealth {
             stall_after,
             state: Mutex::new(State {
-                last_progress: Instant::now(),
+                last_delivery: Instant::now(),
+                waiting_since: None,
                 misdirected: None,
                 failures: 0,
                 failing_since: None,
@@ -59,7 +64,7 @@ impl DeliveryHealth {
     /// Rows were delivered: progress, and the base URL evidently works.
     pub fn delivered(&self) {
         let was = self.with(|s| {
-            s.last_progress = Instant::now();
+            s.last_delivery = Instant::now();
             s.misdirected.take()
         });
         if was.is_some() {
@@ -70,9 +75,22 @@ impl DeliveryHealth {
         }
     }
 
-    /// A claim found nothing to send: nothing is waiting, so nothing is stalled.
-    pub fn idle(&self) {
-        self.with(|s| s.last_progress = Instant::now());
+    /// A claim found rows to send: rows are waiting.
+    pub fn rows_waiting(&self) {
+        self.with(|s| {
+            s.waiting_since.get_or_insert_with(Instant::now);
+        });
+    }
+
+    /// The backlog as last counted (undelivered, not dead).
+    pub fn backlog(&self, pending: i64) {
+        self.with(|s| {
+            if pending > 0 {
+                s.waiting_since.get_or_insert_with(Instant::now);
+            } else {
+                s.waiting_since = None;
+            }
+        });
     }
 
     /// A call got an HTTP answer that is not a transient failure.
@@ -135,7 +153,10 @@ impl DeliveryHealth {
             if let Some(why) = &s.misdirected {
                 return Err(format!("certyo: {why}"));
             }
-            let quiet = s.last_progress.elapsed();
+            let Some(since) = s.waiting_since else {
+                return Ok(());
+            };
+            let quiet = since.max(s.last_delivery).elapsed();
             if quiet >= self.stall_after {
                 return Err(format!(
                     "delivery: nothing delivered for {}s while rows wait (--stall-after {:?})",
@@ -155,10 +176,20 @@ mod tests {
     #[test]
     fn stalls_only_without_progress_and_misdirection_clears_on_delivery() {
         let h = DeliveryHealth::new(Duration::from_millis(30));
-        assert!(h.readiness().is_ok());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(h.readiness().is_ok(), "nothing waits, nothing is stalled");
+        h.rows_waiting();
+        assert!(
+            h.readiness().is_ok(),
+            "counted from when rows began to wait"
+        );
         std::thread::sleep(Duration::from_millis(40));
         assert!(h.readiness().unwrap_err().contains("nothing delivered"));
-        h.idle();
+        h.delivered();
+        assert!(h.readiness().is_ok());
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(h.readiness().is_err(), "still waiting, no delivery since");
+        h.backlog(0);
         assert!(h.readiness().is_ok());
         assert!(h.misdirected("redirected"));
         assert!(!h.misdirected("redirected"));

@@ -487,3 +487,38 @@ async fn a_slow_api_under_a_short_lease_never_dead_letters_accepted_rows() {
     emu.stop().await;
     db.finish().await;
 }
+
+#[tokio::test]
+async fn readyz_turns_503_when_nothing_is_delivered_for_a_while_with_rows_waiting() {
+    let db = TestDb::with_products().await;
+    let emu = emulator(EmulatorConfig::default()).await;
+    let mut cfg = worker_config(1);
+    cfg.stall_after = Duration::from_millis(1500);
+    cfg.progress_interval = Duration::from_millis(200);
+    let w = RunningWorker::start(&db, api_config(&emu.url(), &db.name), None, cfg);
+    let stop = CancellationToken::new();
+    let ready = readyz(&db, &w, stop.clone()).await;
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    assert_eq!(get(&ready).await.0, 200, "an empty queue is not a stall");
+
+    emu.set_outage(true);
+    db.insert_products(5).await;
+    wait_until(Duration::from_secs(10), "/readyz says stalled", || async {
+        let (code, body) = get(&ready).await;
+        code == 503 && body.contains("nothing delivered")
+    })
+    .await;
+    assert_eq!(db.pending().await, 5);
+
+    emu.set_outage(false);
+    wait_until(Duration::from_secs(10), "delivered and ready", || async {
+        db.pending().await == 0 && get(&ready).await.0 == 200
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    assert_eq!(get(&ready).await.0, 200, "drained is not stalled");
+    w.stop().await;
+    stop.cancel();
+    emu.stop().await;
+    db.finish().await;
+}
