@@ -522,3 +522,28 @@ async fn readyz_turns_503_when_nothing_is_delivered_for_a_while_with_rows_waitin
     emu.stop().await;
     db.finish().await;
 }
+
+#[tokio::test]
+async fn a_refused_connection_is_named_in_the_error_and_the_warn_line() {
+    let _ = logs();
+    let db = TestDb::with_products().await;
+    let port = common::process::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    db.insert_products(3).await;
+    let w = RunningWorker::start(&db, api_config(&url, &db.name), None, worker_config(1));
+    wait_until(Duration::from_secs(15), "refused calls retried", || async {
+        db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE attempts >= 2 AND last_error LIKE '%connection refused%' AND lease_owner IS NULL").await == 3
+    })
+    .await;
+    w.stop().await;
+    assert!(
+        !log_lines_with(&[
+            "worker.api_failing",
+            "connection refused",
+            &port.to_string()
+        ])
+        .is_empty(),
+        "no WARN line names the refused connection"
+    );
+    db.finish().await;
+}

@@ -516,29 +516,33 @@ fn network_error(e: &reqwest::Error) -> ApiError {
     };
     // reqwest's Display may include the URL, which holds no secret (the key is a header).
     let mut detail = e.to_string();
+    let mut shown = String::new();
     let mut next: Option<&(dyn std::error::Error + 'static)> = e.source();
+    // Walk the chain; an io::Error is looked into (its `source` skips the error it
+    // wraps, and hyper nests them: Other(InvalidData(rustls::Error))).
     while let Some(err) = next {
-        let inner = err
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| {
-                if io.kind() == std::io::ErrorKind::ConnectionRefused && cause != NetCause::Timeout
-                {
-                    cause = NetCause::Refused;
-                }
-                if io.kind() == std::io::ErrorKind::TimedOut {
-                    cause = NetCause::Timeout;
-                }
-                io.get_ref()
-                    .map(|i| i as &(dyn std::error::Error + 'static))
-            })
-            .unwrap_or(err);
-        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
             cause = match tls {
                 rustls::Error::InvalidCertificate(_) => NetCause::TlsCertificate,
                 _ => NetCause::Tls,
             };
         }
-        detail = format!("{detail}: {err}");
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => cause = NetCause::Refused,
+                std::io::ErrorKind::TimedOut => cause = NetCause::Timeout,
+                _ => {}
+            }
+            if let Some(inner) = io.get_ref() {
+                next = Some(inner as &(dyn std::error::Error + 'static));
+                continue;
+            }
+        }
+        let text = err.to_string();
+        if !shown.contains(&text) {
+            detail = format!("{detail}: {text}");
+            shown.push_str(&text);
+        }
         next = err.source();
     }
     ApiError::Network { cause, detail }
