@@ -9,9 +9,9 @@
 //!
 //! How the body is read, field by field (JSON walked as a `Value`, no rigid struct, so
 //! one odd field cannot make the whole answer unreadable):
-//! - Per-item results are the first array found under `results`, `items`, `records`
-//!   or `data` (also one level down, inside an object under `data`), or the body itself
-//!   when it is an array. An `errors` array is read as items that default to rejected.
+//! - Per-item results are the first non-empty array found under `results`, `items`,
+//!   `records` or `data` (also one level down, inside an object under `data`), or the
+//!   body itself when it is an array. An empty list is no per-item detail. An `errors` array is read as items that default to rejected.
 //! - An item's verdict: `status` (or `statusCode`/`code`) as a number (2xx accepted,
 //!   408/429/5xx retry later, 401/403 credentials, other 4xx rejected) or a string in
 //!   any case (`accepted`/`created`/`ok`/`success`/`duplicate` accepted;
@@ -143,6 +143,7 @@ type Found<'v> = (Option<&'v [Value]>, bool, Option<&'v Map<String, Value>>);
 /// and the object holding the counts.
 fn find_list(value: &Value) -> Result<Found<'_>, String> {
     let top = match value {
+        Value::Array(items) if items.is_empty() => return Ok((None, false, None)),
         Value::Array(items) => return Ok((Some(items), false, None)),
         Value::Object(m) => m,
         other => return Err(format!("the answer is a JSON {}", kind(other))),
@@ -154,8 +155,11 @@ fn find_list(value: &Value) -> Result<Found<'_>, String> {
     for c in &containers {
         for key in LIST_KEYS {
             match c.get(*key) {
-                Some(Value::Array(items)) => return Ok((Some(items), false, Some(c))),
-                None | Some(Value::Null) | Some(Value::Object(_)) => {}
+                Some(Value::Array(items)) if !items.is_empty() => {
+                    return Ok((Some(items), false, Some(c)))
+                }
+                // An empty list is no per-item detail: the counts decide.
+                None | Some(Value::Null) | Some(Value::Object(_)) | Some(Value::Array(_)) => {}
                 Some(other) => {
                     return Err(format!("`{key}` is a {}, not a list", kind(other)));
                 }
@@ -658,6 +662,7 @@ mod tests {
             json!({"success": false}),
             json!({"status": "partial"}),
             json!({"accepted": false}),
+            json!({"accepted": 1, "results": []}),
         ] {
             let r = b.read(body.clone());
             assert!(r.verdicts.iter().all(is_uncertain), "{body}: {r:?}");
