@@ -91,3 +91,32 @@ fn a_table_name_of_65_characters_is_refused_for_its_length() {
     refused_with(&out, "at most 64 characters");
     assert!(!out.stderr.contains("quotes"), "{}", out.stderr);
 }
+
+#[test]
+fn the_emulator_lists_every_bulk_mode_and_refuses_a_redirect_that_is_not_one() {
+    let out = cli(&["emulator", "--bulk-response", "nonsense"]);
+    assert_ne!(out.code, 0);
+    for mode in [
+        "items",
+        "bare",
+        "reject-batch",
+        "strings",
+        "bare-array",
+        "only-rejected",
+        "shuffled",
+        "no-detail",
+    ] {
+        assert!(out.stderr.contains(mode), "{mode} missing:\n{}", out.stderr);
+    }
+    let out = cli(&[
+        "emulator",
+        "--listen",
+        "127.0.0.1:0",
+        "--redirect-to",
+        "http://127.0.0.1:9",
+        "--redirect-status",
+        "200",
+    ]);
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("redirect status"), "{}", out.stderr);
+}
