@@ -4,12 +4,17 @@
 //!   earliest unfinished one, so a record's events go out in order, one at a time.
 //! - Send: up to `bulk_threshold` rows as concurrent single POSTs (they are distinct
 //!   records), larger batches as bulk calls of at most 1000. A bulk refused as a whole
-//!   (400/413/422) is re-sent record by record to isolate the bad ones.
+//!   (400/413/422) is re-sent record by record to isolate the bad ones. A bulk answer
+//!   that does not prove a record's fate (`certyo::bulk_answer`) has that record
+//!   confirmed by a single POST under the same idempotency key before anything is
+//!   marked. No call starts that could not end before 90 % of the claim's lease; rows
+//!   not sent in time go back unspent.
 //! - Settle, by outcome: 202 → complete (one statement) and write back to the source
 //!   rows; 429/5xx/transport → retry with exponential backoff and jitter (Retry-After
 //!   honoured), dead letter after `max_attempts`; rejected content → dead letter at
 //!   once; 401/403 → hand the rows back unspent and pause every worker (`AuthGate`)
-//!   until the key works again.
+//!   until the key works again; a redirect or 404/405 on our paths (misdirected base
+//!   URL) → hand back unspent, pause for `auth_retry`, `/readyz` 503 (`worker_health`).
 //! - Shutdown: stop claiming, let in-flight deliveries finish within the timeout, hand
 //!   back anything claimed but not sent. A worker killed outright loses nothing: its
 //!   leases expire and the rows are claimed again.
