@@ -360,6 +360,7 @@ impl Delivery {
                     }
                     db_backoff = Duration::from_millis(100);
                     if claimed.rows.is_empty() && claimed.exhausted.is_empty() {
+                        self.health.idle();
                         if sleep_or_stop(idle, &stop).await {
                             break;
                         }

@@ -10,7 +10,9 @@
 //!   (counted from the later of the last delivery and the moment rows started to
 //!   wait). Rows wait from the first claim that finds some, or the first backlog count
 //!   above zero; they stop waiting when the backlog count (the progress loop's) is
-//!   zero. An empty claim proves nothing: rows in a retry backoff are not claimable.
+//!   zero, or when a claim finds nothing claimable while calls are not failing (rows
+//!   in a backoff after an old failure do not make a healthy pool unready). During a
+//!   failure streak an empty claim proves nothing: the rows are in their retry backoff.
 //!
 //! Every method is cheap and never blocks on I/O; the mutexes guard a few fields.
 
@@ -79,6 +81,16 @@ impl DeliveryHealth {
     pub fn rows_waiting(&self) {
         self.with(|s| {
             s.waiting_since.get_or_insert_with(Instant::now);
+        });
+    }
+
+    /// A claim found nothing claimable now. Unless calls are failing, nothing waits
+    /// that this pool could deliver.
+    pub fn idle(&self) {
+        self.with(|s| {
+            if s.failures == 0 {
+                s.waiting_since = None;
+            }
         });
     }
 
@@ -191,6 +203,20 @@ mod tests {
         assert!(h.readiness().is_err(), "still waiting, no delivery since");
         h.backlog(0);
         assert!(h.readiness().is_ok());
+
+        // During a failure streak an empty claim does not clear the wait.
+        h.rows_waiting();
+        let e = ApiError::Transport("down".into());
+        h.failed(&e);
+        h.idle();
+        std::thread::sleep(Duration::from_millis(40));
+        assert!(
+            h.readiness().is_err(),
+            "rows in backoff behind failing calls"
+        );
+        h.answered();
+        h.idle();
+        assert!(h.readiness().is_ok(), "healthy calls, nothing claimable");
         assert!(h.misdirected("redirected"));
         assert!(!h.misdirected("redirected"));
         assert!(h.readiness().unwrap_err().contains("redirected"));
