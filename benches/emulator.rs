@@ -151,6 +151,7 @@ async fn through_client(clients: usize, calls: usize) {
                 let Some(batch) = batches.get(n) else { break };
                 let out = client.ingest_bulk(batch).await.expect("bulk call");
                 assert!(out
+                    .outcomes
                     .iter()
                     .all(|o| matches!(o, BulkItemOutcome::Accepted(_))));
             }

@@ -93,9 +93,13 @@ pub struct ApiArgs {
     /// The `database` name sent to Certyo (default: the schema in the database URL).
     #[arg(long, env = "CERTYO_DATABASE")]
     pub certyo_database: Option<String>,
-    /// Timeout of one HTTP request to Certyo.
+    /// Timeout of one HTTP request to Certyo, answer body included.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+    /// PEM file of CA certificates to trust besides the built-in roots (a private CA
+    /// or a TLS-inspecting proxy in front of Certyo).
+    #[arg(long, env = "CERTYO_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -175,6 +179,9 @@ pub struct DeliveryArgs {
     /// How often the progress line (delivered/s, pending, oldest pending) is logged.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub progress_interval: Duration,
+    /// /readyz turns 503 when nothing was delivered for this long while rows wait.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub stall_after: Duration,
 }
 
 /// Settings of the scheduled cleanup and verification loops.
@@ -339,10 +346,21 @@ pub struct EmulatorArgs {
     #[arg(long, default_value = "0ms", value_parser = parse_duration)]
     pub latency: Duration,
     /// What a bulk call answers: `items` = 202 with one result per record (invalid ones
-    /// 400, valid ones stored); `bare` = 202 with counts only; `reject-batch` = 400 for
-    /// the whole call if any record is invalid, nothing stored.
+    /// 400, valid ones stored); `bare` (or `counts`) = 202 with counts only;
+    /// `reject-batch` = 400 for the whole call if any record is invalid, nothing
+    /// stored; `strings` = results with word statuses and `recordId` only;
+    /// `bare-array` = a bare array of results in order, no identifiers;
+    /// `only-rejected` = counts plus results for the rejected only; `shuffled` =
+    /// results in random order by `recordId`; `no-detail` = an empty 202.
     #[arg(long, value_enum, default_value_t = BulkResponseMode::Items)]
     pub bulk_response: BulkResponseMode,
+    /// Answer every API call with a redirect to this base URL (the request's path
+    /// appended), to test that clients do not follow it with their key.
+    #[arg(long)]
+    pub redirect_to: Option<String>,
+    /// The status of those redirects (301, 302, 303, 307 or 308).
+    #[arg(long, default_value_t = 307)]
+    pub redirect_status: u16,
     /// Largest body of a single-record call; bigger ones get 413 (e.g. 1MiB, 64KiB).
     #[arg(long, default_value = "1MiB", value_parser = parse_size)]
     pub max_body: usize,
@@ -366,17 +384,30 @@ Choices where the Certyo documentation is silent:
   inspection   GET /_emulator/records (no key needed) lists every version of every record,
                arrival order, replays, and the most requests in flight per record.";
 
-/// How the emulator answers a bulk call (the real API does not document it).
+/// How the emulator answers a bulk call (the real API does not document it). Each
+/// mode is one reading of the contract the worker must survive.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum BulkResponseMode {
-    /// 202 with per-item results: 202 for each accepted record, 400 and an error for
-    /// each invalid one.
+    /// 202 with per-item results (`index`, `recordId`, `idempotencyKey`, numeric
+    /// `status`): 202 for each accepted record, 400 and an error for each invalid one.
     #[default]
     Items,
     /// 202 with `accepted`/`rejected` counts and no per-item detail.
+    #[value(alias = "counts")]
     Bare,
     /// 400 (or 403) for the whole call when any record is invalid; nothing is stored.
     RejectBatch,
+    /// 202 with `results` whose `status` is a word (`"accepted"` / `"rejected"`) and
+    /// only `recordId` to identify them.
+    Strings,
+    /// 202 with a bare JSON array of results, in batch order, without identifiers.
+    BareArray,
+    /// 202 with counts and results for the rejected records only.
+    OnlyRejected,
+    /// 202 with per-item results in random order, identified by `recordId` only.
+    Shuffled,
+    /// 202 with an empty body.
+    NoDetail,
 }
 
 /// Parse a byte size like `1048576`, `64KiB`, `1MiB` (K/KB/KiB and M/MB/MiB are all
@@ -425,10 +456,21 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// Parse a duration like `500ms`, `60s`, `2m`, `24h`, `7d`.
+/// The longest duration any setting takes. Queue times are `TIMESTAMP(6)` columns
+/// computed as `NOW(6) + INTERVAL … MICROSECOND`, which end in 2038; no setting needs
+/// more than a year, and a typo like `12y` must not make every claim fail.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// Parse a duration like `500ms`, `60s`, `2m`, `24h`, `7d`; at most [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s)
-        .map_err(|e| format!("not a duration ({e}); try 500ms, 60s, 2m, 24h or 7d"))
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("not a duration ({e}); try 500ms, 60s, 2m, 24h or 7d"))?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "{s:?} is longer than the 366d any setting accepts (queue times are TIMESTAMP(6) columns, which end in 2038)"
+        ));
+    }
+    Ok(d)
 }
 
 /// Parse a rate like `100/s` or `100`.

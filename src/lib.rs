@@ -11,6 +11,7 @@
 //! - `queue`: the queue's whole SQL surface: claim, complete, retry, bury, release.
 //! - `certyo`: the Certyo API client and wire types.
 //! - `worker`: the delivery pool: claim → send → complete, backoff, shutdown.
+//! - `worker_health`: the pool's failure streaks, misdirection and stalls (log, `/readyz`).
 //! - `tasks`: scheduled cleanup and verification under one leader.
 //! - `leader`: one leader per scheduled job across processes (MySQL named lock).
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
@@ -40,4 +41,5 @@ pub mod shutdown;
 pub mod tasks;
 pub mod telemetry;
 pub mod worker;
+pub mod worker_health;
 pub mod writeback;

@@ -101,6 +101,10 @@ pub enum MigrateError {
     NoSchema,
     #[error("table `{0}` is named both to capture and to uncapture")]
     Conflict(String),
+    #[error("empty table name{0}: name the table to capture, e.g. --table products")]
+    EmptyTableName(&'static str),
+    #[error("table name {name:?} is {chars} characters long; MySQL table names are at most 64 characters")]
+    TableNameTooLong { name: String, chars: usize },
     #[error("another `certyo-queue migrate` of database `{schema}` kept its lock for {secs}s; try again when it has finished")]
     Locked { schema: String, secs: u64 },
     #[error("permission denied while {doing}: {message}. The migrate user needs GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, TRIGGER, LOCK TABLES ON `{schema}`.* TO <user>")]
@@ -193,6 +197,7 @@ pub async fn run_on(
     if let Some(both) = plan.tables.iter().find(|t| plan.uncapture.contains(t)) {
         return Err(MigrateError::Conflict(both.clone()));
     }
+    check_table_names(plan.tables.iter().chain(&plan.uncapture))?;
     if plan.dry_run {
         return migrate_locked(conn, &schema, plan).await;
     }
@@ -501,6 +506,9 @@ pub async fn run_cli(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         dry_run: args.dry_run,
         lock_wait: Some(args.lock_wait_timeout),
     };
+    // Before connecting: a bad name is refused even when the database is unreachable.
+    check_table_names(args.tables.iter().chain(&args.uncapture))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let pool = db::connect(&cfg, 1)
         .await
         .map_err(|e| anyhow::anyhow!("{}", one_line(&e.to_string())))?;
@@ -511,9 +519,33 @@ pub async fn run_cli(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Refuse names that cannot be a table, with the true reason (before the generic
+/// character check of `capture::check_name`, whose message is about quoting).
+fn check_table_names<'a>(names: impl Iterator<Item = &'a String>) -> Result<(), MigrateError> {
+    for name in names {
+        if name.trim().is_empty() {
+            return Err(MigrateError::EmptyTableName(if name.is_empty() {
+                ""
+            } else {
+                " (only spaces)"
+            }));
+        }
+        let chars = name.chars().count();
+        if chars > 64 {
+            return Err(MigrateError::TableNameTooLong {
+                name: name.clone(),
+                chars,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Trim and de-duplicate the names given; empty ones are kept so that they are
+/// refused (`--table ''` is a mistake, not "nothing to do").
 fn clean_names(names: &[String]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for n in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+    for n in names.iter().map(|n| n.trim()) {
         if !out.iter().any(|o| o == n) {
             out.push(n.to_string());
         }

@@ -12,9 +12,12 @@
 //! - `certyo_api_request_duration_seconds{endpoint}`, `certyo_api_responses_total{endpoint,status}`.
 //! - `certyo_verify_outcomes_total{outcome}`: anchored, not_yet, failed, retry_later, superseded.
 //! - `certyo_queue_claim_conflicts_total`: claims retried after a deadlock or lock wait timeout.
+//! - `certyo_queue_bulk_uncertain_total`: records a bulk answer did not prove accepted
+//!   or refused, confirmed by single calls.
 //!
 //! `/healthz` answers 200 while the process serves; `/readyz` answers 200 only when the
-//! database answers and Certyo has not refused the API key.
+//! database answers, Certyo has not refused the API key, the base URL leads to the
+//! ingestion API (no redirect, no 404/405 on our paths) and delivery is not stalled.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -29,6 +32,7 @@ use sqlx::mysql::MySqlPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::worker::AuthGate;
+use crate::worker_health::DeliveryHealth;
 
 pub const DELIVERED: &str = "certyo_queue_delivered_total";
 pub const RETRIED: &str = "certyo_queue_retried_total";
@@ -40,6 +44,7 @@ pub const API_DURATION: &str = "certyo_api_request_duration_seconds";
 pub const API_RESPONSES: &str = "certyo_api_responses_total";
 pub const VERIFY_OUTCOMES: &str = "certyo_verify_outcomes_total";
 pub const CLAIM_CONFLICTS: &str = "certyo_queue_claim_conflicts_total";
+pub const BULK_UNCERTAIN: &str = "certyo_queue_bulk_uncertain_total";
 
 /// Histogram buckets in seconds: 1 ms to 5 min.
 const BUCKETS: &[f64] = &[
@@ -67,6 +72,8 @@ pub fn recorder() -> Option<PrometheusHandle> {
 pub struct Health {
     pub db: MySqlPool,
     pub auth: Arc<AuthGate>,
+    /// The delivery pool's own view (misdirection, stall); `None` without a pool.
+    pub delivery: Option<Arc<DeliveryHealth>>,
 }
 
 #[derive(Clone)]
@@ -151,6 +158,9 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
             StatusCode::SERVICE_UNAVAILABLE,
             "certyo: the API key or tenant was refused (401/403)\n".into(),
         );
+    }
+    if let Some(Err(why)) = state.health.delivery.as_ref().map(|d| d.readiness()) {
+        return (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n"));
     }
     (StatusCode::OK, "ready\n".into())
 }

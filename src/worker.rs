@@ -4,12 +4,17 @@
 //!   earliest unfinished one, so a record's events go out in order, one at a time.
 //! - Send: up to `bulk_threshold` rows as concurrent single POSTs (they are distinct
 //!   records), larger batches as bulk calls of at most 1000. A bulk refused as a whole
-//!   (400/413/422) is re-sent record by record to isolate the bad ones.
+//!   (400/413/422) is re-sent record by record to isolate the bad ones. A bulk answer
+//!   that does not prove a record's fate (`certyo::bulk_answer`) has that record
+//!   confirmed by a single POST under the same idempotency key before anything is
+//!   marked. No call starts that could not end before 90 % of the claim's lease; rows
+//!   not sent in time go back unspent.
 //! - Settle, by outcome: 202 → complete (one statement) and write back to the source
 //!   rows; 429/5xx/transport → retry with exponential backoff and jitter (Retry-After
 //!   honoured), dead letter after `max_attempts`; rejected content → dead letter at
 //!   once; 401/403 → hand the rows back unspent and pause every worker (`AuthGate`)
-//!   until the key works again.
+//!   until the key works again; a redirect or 404/405 on our paths (misdirected base
+//!   URL) → hand back unspent, pause for `auth_retry`, `/readyz` 503 (`worker_health`).
 //! - Shutdown: stop claiming, let in-flight deliveries finish within the timeout, hand
 //!   back anything claimed but not sent. A worker killed outright loses nothing: its
 //!   leases expire and the rows are claimed again.
@@ -28,12 +33,15 @@ use sqlx::mysql::MySqlPool;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::certyo::{ApiError, BulkItemOutcome, CertyoClient, Record, Retry, BULK_MAX};
+use crate::certyo::{
+    ApiError, BulkItemOutcome, CertyoClient, ClientOptions, Record, Retry, BULK_MAX,
+};
 use crate::cli::{DeliveryArgs, WorkArgs};
 use crate::config::{ApiConfig, DbConfig};
 use crate::error::ConfigError;
 use crate::queue::{self, QueueRow};
 use crate::telemetry;
+use crate::worker_health::DeliveryHealth;
 use crate::writeback::{self, Delivered};
 
 /// Shortest pause after an empty claim; doubles up to `poll_interval`.
@@ -57,6 +65,8 @@ pub struct WorkerConfig {
     pub auth_retry: Duration,
     pub progress_interval: Duration,
     pub shutdown_timeout: Duration,
+    /// `/readyz` is 503 when nothing was delivered for this long while rows wait.
+    pub stall_after: Duration,
 }
 
 impl WorkerConfig {
@@ -73,6 +83,7 @@ impl WorkerConfig {
             auth_retry: a.auth_retry,
             progress_interval: a.progress_interval,
             shutdown_timeout,
+            stall_after: a.stall_after,
         };
         cfg.validate()?;
         Ok(cfg)
@@ -109,6 +120,33 @@ impl WorkerConfig {
         if self.auth_retry.is_zero() || self.progress_interval.is_zero() {
             return bad("--auth-retry/--progress-interval", "must be above zero");
         }
+        if self.stall_after.is_zero() {
+            return bad("--stall-after", "must be above zero");
+        }
+        Ok(())
+    }
+
+    /// Refuse settings under which one round cannot finish within its lease: a round
+    /// makes `ceil(batch-size / 1000)` bulk calls one after another (or, for a batch up
+    /// to `--bulk-threshold`, one wave of single calls), each up to `request_timeout`.
+    /// Rounds that run long anyway (an isolation or confirmation of single calls) stop
+    /// starting calls that could not end before the lease does, and hand the rest back.
+    pub fn check_round_fits(&self, request_timeout: Duration) -> Result<(), ConfigError> {
+        let calls = if self.batch_size <= self.bulk_threshold {
+            1
+        } else {
+            self.batch_size.div_ceil(BULK_MAX) as u32
+        };
+        let round = request_timeout.saturating_mul(calls);
+        if round >= self.lease {
+            return Err(ConfigError::Invalid {
+                name: "--lease",
+                reason: format!(
+                    "{:?} is too short: a round of --batch-size {} makes {calls} sequential call(s) of up to --request-timeout {:?}, {:?} in all, which must end before the lease does; raise --lease above {:?} or lower --batch-size/--request-timeout",
+                    self.lease, self.batch_size, request_timeout, round, round
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -134,6 +172,10 @@ pub struct Stats {
     pub released: AtomicU64,
     pub claim_conflicts: AtomicU64,
     pub api_calls: AtomicU64,
+    /// Records whose bulk answer proved nothing, confirmed by single calls.
+    pub bulk_uncertain: AtomicU64,
+    /// Rows handed back because the base URL leads elsewhere (redirect, 404/405).
+    pub misdirected: AtomicU64,
 }
 
 /// Pauses every worker while Certyo refuses the credentials. Workers only read it;
@@ -171,11 +213,16 @@ enum Outcome {
     },
     Dead(String),
     Unauthorised(String),
+    /// The base URL leads elsewhere: hand back, attempt not counted.
+    Misdirected(String),
     Unsent,
 }
 
 impl Outcome {
     fn from_error(e: ApiError) -> Outcome {
+        if let ApiError::Misdirected { .. } = e {
+            return Outcome::Misdirected(e.to_string());
+        }
         match e.retry() {
             Retry::Never => Outcome::Dead(e.to_string()),
             Retry::AfterConfigFix => Outcome::Unauthorised(e.to_string()),
@@ -196,6 +243,7 @@ pub struct Delivery {
     instance: String,
     pub stats: Arc<Stats>,
     pub auth: Arc<AuthGate>,
+    pub health: Arc<DeliveryHealth>,
     /// Set from a 429's Retry-After: no worker claims before then, so the whole pool
     /// slows down together instead of each worker finding the limit on its own.
     paused_until: std::sync::Mutex<Option<Instant>>,
@@ -204,6 +252,7 @@ pub struct Delivery {
 impl Delivery {
     pub fn new(db: MySqlPool, client: CertyoClient, cfg: WorkerConfig, schema: String) -> Self {
         Delivery {
+            health: Arc::new(DeliveryHealth::new(cfg.stall_after)),
             db,
             client,
             cfg,
@@ -279,6 +328,7 @@ impl Delivery {
             }
             seq += 1;
             let owner = format!("{}/{idx}/{seq}", self.instance);
+            let claimed_at = Instant::now();
             match queue::claim(
                 &self.db,
                 &owner,
@@ -314,6 +364,7 @@ impl Delivery {
                     }
                     db_backoff = Duration::from_millis(100);
                     if claimed.rows.is_empty() && claimed.exhausted.is_empty() {
+                        self.health.idle();
                         if sleep_or_stop(idle, &stop).await {
                             break;
                         }
@@ -321,14 +372,23 @@ impl Delivery {
                         continue;
                     }
                     idle = IDLE_MIN;
-                    self.deliver(&owner, claimed, &stop).await;
+                    self.health.rows_waiting();
+                    // No call starts that could not end before the lease does.
+                    let deadline = claimed_at + self.cfg.lease - self.cfg.lease / 10;
+                    self.deliver(&owner, claimed, deadline, &stop).await;
                 }
             }
         }
     }
 
     /// Send one claim's rows and settle every one of them.
-    async fn deliver(&self, owner: &str, claimed: queue::Claimed, stop: &CancellationToken) {
+    async fn deliver(
+        &self,
+        owner: &str,
+        claimed: queue::Claimed,
+        deadline: Instant,
+        stop: &CancellationToken,
+    ) {
         let mut settled: Vec<(QueueRow, Outcome)> =
             Vec::with_capacity(claimed.rows.len() + claimed.exhausted.len());
         for row in claimed.exhausted {
@@ -349,15 +409,15 @@ impl Delivery {
             settled.extend(sendable.into_iter().map(|(row, _)| (row, Outcome::Unsent)));
         } else if sendable.len() <= self.cfg.bulk_threshold {
             let records: Vec<&Record> = sendable.iter().map(|(_, r)| r).collect();
-            let outcomes = self.send_singles(&records, records.len()).await;
+            let outcomes = self.send_singles(&records, records.len(), deadline).await;
             settled.extend(sendable.into_iter().map(|(row, _)| row).zip(outcomes));
         } else {
             for chunk in chunks_owned(sendable, BULK_MAX) {
-                if stop.is_cancelled() {
+                if stop.is_cancelled() || !self.fits(deadline) {
                     settled.extend(chunk.into_iter().map(|(row, _)| (row, Outcome::Unsent)));
                     continue;
                 }
-                let outcomes = self.send_bulk(&chunk).await;
+                let outcomes = self.send_bulk(&chunk, deadline).await;
                 settled.extend(chunk.into_iter().map(|(row, _)| row).zip(outcomes));
             }
         }
@@ -390,48 +450,105 @@ impl Delivery {
         })
     }
 
-    /// Single POSTs, `concurrency` at a time; outcomes in input order.
-    async fn send_singles(&self, records: &[&Record], concurrency: usize) -> Vec<Outcome> {
+    /// Whether a call started now ends (at the latest, by its timeout) before `deadline`.
+    fn fits(&self, deadline: Instant) -> bool {
+        Instant::now() + self.client.config().request_timeout <= deadline
+    }
+
+    /// Single POSTs, `concurrency` at a time; outcomes in input order. A call that
+    /// could not end before `deadline` is not started (its row is handed back).
+    async fn send_singles(
+        &self,
+        records: &[&Record],
+        concurrency: usize,
+        deadline: Instant,
+    ) -> Vec<Outcome> {
         // Futures built up front: a closure inside the stream would trip rustc's
         // higher-ranked Send check when the worker is spawned.
-        let calls: Vec<_> = records.iter().map(|r| self.send_one(r)).collect();
+        let calls: Vec<_> = records.iter().map(|r| self.send_one(r, deadline)).collect();
         stream::iter(calls)
             .buffered(concurrency.max(1))
             .collect()
             .await
     }
 
-    async fn send_one(&self, record: &Record) -> Outcome {
+    async fn send_one(&self, record: &Record, deadline: Instant) -> Outcome {
+        if !self.fits(deadline) {
+            return Outcome::Unsent;
+        }
         self.stats.api_calls.fetch_add(1, Ordering::Relaxed);
         match self.client.ingest(record).await {
-            Ok(ok) => Outcome::Delivered(ok.record_hash),
-            Err(e) => Outcome::from_error(e),
+            Ok(ok) => {
+                self.health.answered();
+                Outcome::Delivered(ok.record_hash)
+            }
+            Err(e) => self.failed_call(e),
         }
     }
 
-    /// One bulk call; a call refused as a whole for its content is retried record by
-    /// record so that only the bad records fail.
-    async fn send_bulk(&self, chunk: &[(QueueRow, Record)]) -> Vec<Outcome> {
+    /// Note a failed call in the health record and turn it into an outcome.
+    fn failed_call(&self, e: ApiError) -> Outcome {
+        match e.retry() {
+            Retry::Later(_) => self.health.failed(&e),
+            _ => self.health.answered(),
+        }
+        Outcome::from_error(e)
+    }
+
+    /// One bulk call. Records the answer does not prove accepted or refused are
+    /// confirmed with single calls under the same idempotency key (a replay where the
+    /// bulk did store them); a call refused as a whole for its content is retried
+    /// record by record so that only the bad records fail.
+    async fn send_bulk(&self, chunk: &[(QueueRow, Record)], deadline: Instant) -> Vec<Outcome> {
         let records: Vec<Record> = chunk.iter().map(|(_, r)| r.clone()).collect();
         self.stats.api_calls.fetch_add(1, Ordering::Relaxed);
         match self.client.ingest_bulk(&records).await {
-            Ok(items) => items
-                .into_iter()
-                .map(|item| match item {
-                    BulkItemOutcome::Accepted(ok) => Outcome::Delivered(ok.record_hash),
-                    BulkItemOutcome::Failed(e) => Outcome::from_error(e),
-                })
-                .collect(),
+            Ok(answer) => {
+                self.health.answered();
+                let mut outcomes: Vec<Outcome> = Vec::with_capacity(records.len());
+                let mut uncertain: Vec<usize> = Vec::new();
+                for (i, item) in answer.outcomes.into_iter().enumerate() {
+                    outcomes.push(match item {
+                        BulkItemOutcome::Accepted(ok) => Outcome::Delivered(ok.record_hash),
+                        BulkItemOutcome::Failed(e) => Outcome::from_error(e),
+                        BulkItemOutcome::Rejected(text) => Outcome::Dead(text),
+                        BulkItemOutcome::Uncertain(_) => {
+                            uncertain.push(i);
+                            Outcome::Unsent
+                        }
+                    });
+                }
+                if !uncertain.is_empty() {
+                    let n = uncertain.len() as u64;
+                    self.stats.bulk_uncertain.fetch_add(n, Ordering::Relaxed);
+                    metrics::counter!(telemetry::BULK_UNCERTAIN).increment(n);
+                    tracing::warn!(
+                        event = "worker.bulk_uncertain", records = records.len(), uncertain = n,
+                        why = %answer.notes.join("; "),
+                        "the bulk answer does not prove every record's fate; confirming those records one by one under the same idempotency keys"
+                    );
+                    let refs: Vec<&Record> = uncertain.iter().map(|&i| &records[i]).collect();
+                    let confirmed = self
+                        .send_singles(&refs, ISOLATION_CONCURRENCY, deadline)
+                        .await;
+                    for (i, o) in uncertain.into_iter().zip(confirmed) {
+                        outcomes[i] = o;
+                    }
+                }
+                outcomes
+            }
             Err(e) if e.retry() == Retry::Never => {
+                self.health.answered();
                 tracing::info!(
                     event = "worker.bulk_isolate", records = records.len(), error = %e,
                     "bulk call refused as a whole; sending its records one by one to isolate the bad ones"
                 );
                 let refs: Vec<&Record> = records.iter().collect();
-                self.send_singles(&refs, ISOLATION_CONCURRENCY).await
+                self.send_singles(&refs, ISOLATION_CONCURRENCY, deadline)
+                    .await
             }
             Err(e) => {
-                let template = Outcome::from_error(e);
+                let template = self.failed_call(e);
                 chunk.iter().map(|_| template.clone()).collect()
             }
         }
@@ -444,6 +561,8 @@ impl Delivery {
         let mut unsent: Vec<i64> = Vec::new();
         let mut unauthorised: Vec<i64> = Vec::new();
         let mut auth_error: Option<String> = None;
+        let mut misdirected: Vec<i64> = Vec::new();
+        let mut misdirection: Option<String> = None;
         let mut bury: Vec<(&QueueRow, String)> = Vec::new();
         let mut retry_tables: Vec<&str> = Vec::new();
 
@@ -456,6 +575,10 @@ impl Delivery {
                     unauthorised.push(row.id);
                     auth_error.get_or_insert_with(|| e.clone());
                 }
+                Outcome::Misdirected(e) => {
+                    misdirected.push(row.id);
+                    misdirection.get_or_insert_with(|| e.clone());
+                }
                 Outcome::Retry { error, after } => {
                     let attempts = row.attempts + 1;
                     if attempts >= self.cfg.max_attempts {
@@ -466,7 +589,8 @@ impl Delivery {
                             .entry(attempts)
                             .or_insert_with(|| (Vec::new(), error.clone(), None));
                         entry.0.push(row.id);
-                        entry.2 = entry.2.max(*after);
+                        // A server's Retry-After is honoured up to --retry-max.
+                        entry.2 = entry.2.max(after.map(|a| a.min(self.cfg.retry_max)));
                     }
                 }
             }
@@ -479,6 +603,7 @@ impl Delivery {
                     "Certyo accepts the API key again; delivery resumed"
                 );
             }
+            self.health.delivered();
             self.complete(owner, &delivered).await;
         }
         count_by_table(telemetry::RETRIED, retry_tables.iter().copied());
@@ -487,7 +612,7 @@ impl Delivery {
             bury.iter().map(|(r, _)| r.table_name.as_str()),
         );
         if let Some(after) = retry.values().filter_map(|(_, _, after)| *after).max() {
-            self.pause_for(after);
+            self.pause_for(after.min(self.cfg.retry_max));
         }
         for (attempts, (ids, error, after)) in retry {
             let delay = self.cfg.backoff(attempts).max(after.unwrap_or_default());
@@ -528,6 +653,23 @@ impl Delivery {
             {
                 self.stats
                     .released
+                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+            }
+        }
+        if let Some(error) = misdirection {
+            self.misdirected(&error, misdirected.len());
+            let ids = misdirected;
+            if self
+                .with_db_retry("queue.release", || {
+                    queue::release(&self.db, &ids, owner, self.cfg.auth_retry)
+                })
+                .await
+            {
+                self.stats
+                    .released
+                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+                self.stats
+                    .misdirected
                     .fetch_add(ids.len() as u64, Ordering::Relaxed);
             }
         }
@@ -631,9 +773,10 @@ impl Delivery {
         }
     }
 
-    /// Pause claiming for `d` (a server's Retry-After), unless already paused longer.
+    /// Pause claiming for `d` (a server's Retry-After, capped by `--retry-max`, or a
+    /// misdirection's `--auth-retry`), unless already paused longer.
     fn pause_for(&self, d: Duration) {
-        let until = Instant::now() + d.min(Duration::from_secs(300));
+        let until = Instant::now() + d;
         if let Ok(mut p) = self.paused_until.lock() {
             if p.is_none_or(|current| current < until) {
                 *p = Some(until);
@@ -647,6 +790,21 @@ impl Delivery {
         until
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
+    }
+
+    /// The base URL leads elsewhere (a redirect, 404/405 on our paths): pause the pool
+    /// for `--auth-retry`, flag `/readyz`, say so loudly (ERROR the first time, WARN
+    /// after). The rows go back unspent; the next delivery clears the flag.
+    fn misdirected(&self, error: &str, rows: usize) {
+        self.pause_for(self.cfg.auth_retry);
+        if self.health.misdirected(error) {
+            tracing::error!(
+                event = "worker.misdirected", error = %error, rows, retry_every = ?self.cfg.auth_retry,
+                "Certyo's base URL does not lead to the ingestion API: delivery paused, rows handed back, no attempts counted; fix CERTYO_BASE_URL"
+            );
+        } else {
+            tracing::warn!(event = "worker.misdirected", error = %error, rows, "the base URL still does not lead to the ingestion API; delivery stays paused");
+        }
     }
 
     /// Credentials refused: pause every worker, loudly the first time.
@@ -690,7 +848,8 @@ impl Delivery {
                         );
                     }
                 }
-                Err(e) if e.retry() == Retry::AfterConfigFix => self.refused(&e.to_string()),
+                Err(e @ ApiError::Auth { .. }) => self.refused(&e.to_string()),
+                Err(e @ ApiError::Misdirected { .. }) => self.misdirected(&e.to_string(), 0),
                 Err(e) => {
                     tracing::debug!(event = "worker.auth_probe", error = %e, "credential probe inconclusive")
                 }
@@ -746,6 +905,7 @@ impl Delivery {
             last_at = Instant::now();
             match queue::backlog(&self.db).await {
                 Ok((pending, oldest)) => {
+                    self.health.backlog(pending);
                     metrics::gauge!(telemetry::DEPTH).set(pending as f64);
                     metrics::gauge!(telemetry::OLDEST_PENDING).set(oldest.as_secs_f64());
                     tracing::info!(
@@ -827,6 +987,16 @@ pub async fn run_cli(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result
         }
         .into());
     }
+    cfg.check_round_fits(api.request_timeout)?;
+    let options = ClientOptions {
+        extra_roots_pem: match &args.api.ca_file {
+            None => None,
+            Some(path) => Some(std::fs::read(path).map_err(|e| ConfigError::Invalid {
+                name: "--ca-file",
+                reason: format!("cannot read {}: {e}", path.display()),
+            })?),
+        },
+    };
     tracing::info!(
         event = "worker.start",
         database = %db_cfg,
@@ -841,7 +1011,7 @@ pub async fn run_cli(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result
         max_attempts = cfg.max_attempts,
         "starting certyo-queue work (API key: set, not shown)"
     );
-    let client = CertyoClient::new(api, args.api.api_key_file.clone())
+    let client = CertyoClient::with_options(api, args.api.api_key_file.clone(), options)
         .context("setting up the Certyo client")?;
     let db = crate::db::connect(&db_cfg, (cfg.concurrency + 6) as u32).await?;
     ensure_migrated(&db).await?;
@@ -863,6 +1033,7 @@ pub async fn run_cli(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result
     let health = crate::telemetry::Health {
         db: db.clone(),
         auth: Arc::clone(&delivery.auth),
+        delivery: Some(Arc::clone(&delivery.health)),
     };
     let (bound, server) = crate::telemetry::serve(args.metrics_addr, health, stop.clone())
         .await
@@ -907,7 +1078,26 @@ mod tests {
             auth_retry: Duration::from_secs(60),
             progress_interval: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(30),
+            stall_after: Duration::from_secs(60),
         }
+    }
+
+    #[test]
+    fn a_round_that_cannot_fit_its_lease_is_refused_with_the_arithmetic() {
+        let mut c = cfg();
+        c.batch_size = 3000;
+        c.lease = Duration::from_secs(4);
+        let err = c
+            .check_round_fits(Duration::from_secs(3))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("3 sequential call(s)"), "{err}");
+        assert!(err.contains("9s"), "{err}");
+        c.lease = Duration::from_secs(10);
+        assert!(c.check_round_fits(Duration::from_secs(3)).is_ok());
+        c.batch_size = 10; // one wave of single calls
+        c.lease = Duration::from_secs(4);
+        assert!(c.check_round_fits(Duration::from_secs(3)).is_ok());
     }
 
     #[test]

@@ -919,18 +919,54 @@ async fn the_certyo_client_understands_every_bulk_mode() {
             client_record("3", &format!("{tag}-c"), payload),
         ]
     };
-    let out = client.ingest_bulk(&batch("items")).await.unwrap();
+    // Every bulk mode, read record by record: accepted only where the answer proves it.
+    let accepted_with_hash = |o: &BulkItemOutcome| matches!(o, BulkItemOutcome::Accepted(Ingested { record_hash: Some(h) }) if *h == hash);
+    let uncertain = |o: &BulkItemOutcome| matches!(o, BulkItemOutcome::Uncertain(_));
+    let refused = |o: &BulkItemOutcome| match o {
+        BulkItemOutcome::Failed(ApiError::Rejected {
+            status: 400,
+            message,
+        }) => message.contains("recordId"),
+        BulkItemOutcome::Rejected(text) => text.contains("recordId"),
+        _ => false,
+    };
+    for mode in [
+        BulkResponseMode::Items,
+        BulkResponseMode::Strings,
+        BulkResponseMode::BareArray,
+        BulkResponseMode::Shuffled,
+    ] {
+        e.set_bulk_response(mode);
+        let out = client
+            .ingest_bulk(&batch(&format!("{mode:?}")))
+            .await
+            .unwrap()
+            .outcomes;
+        assert!(accepted_with_hash(&out[0]), "{mode:?}: {:?}", out[0]);
+        assert!(refused(&out[1]), "{mode:?}: {:?}", out[1]);
+        assert!(accepted_with_hash(&out[2]), "{mode:?}: {:?}", out[2]);
+    }
+
+    e.set_bulk_response(BulkResponseMode::OnlyRejected);
+    let out = client.ingest_bulk(&batch("only")).await.unwrap().outcomes;
     assert!(
-        matches!(&out[0], BulkItemOutcome::Accepted(Ingested { record_hash: Some(h) }) if *h == hash)
+        uncertain(&out[0]) && refused(&out[1]) && uncertain(&out[2]),
+        "{out:?}"
     );
-    assert!(matches!(
-        &out[1],
-        BulkItemOutcome::Failed(ApiError::Rejected { status: 400, .. })
-    ));
-    assert!(matches!(&out[2], BulkItemOutcome::Accepted(_)));
 
     e.set_bulk_response(BulkResponseMode::Bare);
     let out = client.ingest_bulk(&batch("bare")).await.unwrap();
+    assert!(
+        out.outcomes.iter().all(uncertain),
+        "counts saying one was rejected prove nothing about which: {out:?}"
+    );
+
+    e.set_bulk_response(BulkResponseMode::NoDetail);
+    let good = vec![
+        client_record("4", "nd-a", payload),
+        client_record("5", "nd-b", payload),
+    ];
+    let out = client.ingest_bulk(&good).await.unwrap().outcomes;
     assert!(out
         .iter()
         .all(|o| matches!(o, BulkItemOutcome::Accepted(Ingested { record_hash: None }))));

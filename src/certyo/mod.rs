@@ -1,9 +1,13 @@
 //! Everything that crosses the wire to Certyo: the request/response types (shared
-//! with the emulator) and the one HTTP client the worker and verifier use.
-//! Every HTTP call of the product is in this module.
+//! with the emulator), the one HTTP client the worker and verifier use, and the
+//! reading of the undocumented bulk answer. Every HTTP call of the product is in
+//! this module.
 
+pub mod bulk_answer;
 mod client;
 pub mod types;
 
-pub use client::{ApiError, BulkItemOutcome, CertyoClient, Ingested, Retry};
+pub use client::{
+    ApiError, BulkAnswer, BulkItemOutcome, CertyoClient, ClientOptions, Ingested, NetCause, Retry,
+};
 pub use types::*;

@@ -52,9 +52,9 @@ pub struct IngestResponse {
     pub idempotency_replayed: Option<bool>,
 }
 
-/// The answer to a bulk call. The documentation does not say what it holds; when
-/// `results` is present it is read item by item, otherwise all records count as
-/// accepted without hashes.
+/// The emulator's default bulk answer (`items` mode). The real answer is undocumented,
+/// so the client never decodes into this type: it reads whatever arrives field by field
+/// (`certyo::bulk_answer`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BulkResponse {

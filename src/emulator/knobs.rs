@@ -10,6 +10,18 @@ use std::time::{Duration, Instant};
 
 use crate::cli::BulkResponseMode;
 
+/// Every bulk mode, in the order they are stored in the atomic.
+const BULK_MODES: &[BulkResponseMode] = &[
+    BulkResponseMode::Items,
+    BulkResponseMode::Bare,
+    BulkResponseMode::RejectBatch,
+    BulkResponseMode::Strings,
+    BulkResponseMode::BareArray,
+    BulkResponseMode::OnlyRejected,
+    BulkResponseMode::Shuffled,
+    BulkResponseMode::NoDetail,
+];
+
 pub(crate) struct Knobs {
     api_key: RwLock<Arc<str>>,
     fail_rate_bits: AtomicU64,
@@ -18,6 +30,8 @@ pub(crate) struct Knobs {
     anchor_delay_ns: AtomicU64,
     bulk_mode: AtomicU8,
     limiter: Mutex<Limiter>,
+    /// Every API call answered with this status and `Location: <base><path>`.
+    redirect: RwLock<Option<(u16, Arc<str>)>>,
 }
 
 /// A token bucket holding up to one second's worth of requests.
@@ -52,6 +66,7 @@ impl Knobs {
                 tokens: 0.0,
                 last: Instant::now(),
             }),
+            redirect: RwLock::new(None),
         };
         knobs.set_fail_rate(fail_rate);
         knobs.set_rate_limit(rate_limit);
@@ -109,20 +124,28 @@ impl Knobs {
     }
 
     pub fn set_bulk_mode(&self, mode: BulkResponseMode) {
-        let v = match mode {
-            BulkResponseMode::Items => 0,
-            BulkResponseMode::Bare => 1,
-            BulkResponseMode::RejectBatch => 2,
-        };
-        self.bulk_mode.store(v, Ordering::Relaxed);
+        let v = BULK_MODES.iter().position(|m| *m == mode).unwrap_or(0);
+        self.bulk_mode.store(v as u8, Ordering::Relaxed);
     }
 
     pub fn bulk_mode(&self) -> BulkResponseMode {
-        match self.bulk_mode.load(Ordering::Relaxed) {
-            1 => BulkResponseMode::Bare,
-            2 => BulkResponseMode::RejectBatch,
-            _ => BulkResponseMode::Items,
-        }
+        BULK_MODES
+            .get(usize::from(self.bulk_mode.load(Ordering::Relaxed)))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// `Some((status, base))`: answer every API call with a redirect to `base` + path.
+    pub fn set_redirect(&self, to: Option<(u16, &str)>) {
+        *self.redirect.write().unwrap_or_else(|p| p.into_inner()) =
+            to.map(|(status, base)| (status, Arc::from(base.trim_end_matches('/'))));
+    }
+
+    pub fn redirect(&self) -> Option<(u16, Arc<str>)> {
+        self.redirect
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// `None` turns the limit off; a new limit starts with a full bucket.

@@ -10,6 +10,8 @@
 //!   ([`canonical_json`]: keys sorted at every level, no whitespace, serde_json's
 //!   rendering of strings and numbers).
 //! - Bulk answers follow [`BulkResponseMode`] (default: 202 with per-item results).
+//!   The other modes are the other readings of the undocumented contract.
+//! - A redirect knob answers every API call with a 3xx to another base URL.
 //! - An idempotent replay answers 202 with the first answer's hash and `acceptedAt`,
 //!   and `idempotencyReplayed: true`; nothing is stored again. Keys are scoped to the
 //!   emulator's one tenant; a replay does not check that the content is the same.
@@ -69,6 +71,8 @@ pub struct EmulatorConfig {
     /// Body limit of bulk calls, in bytes.
     pub max_bulk_body: usize,
     pub idempotency_window: Duration,
+    /// `Some((status, base))`: every API call answered with that redirect.
+    pub redirect: Option<(u16, String)>,
 }
 
 impl Default for EmulatorConfig {
@@ -85,6 +89,7 @@ impl Default for EmulatorConfig {
             max_body: 1 << 20,
             max_bulk_body: 16 << 20,
             idempotency_window: IDEMPOTENCY_WINDOW,
+            redirect: None,
         }
     }
 }
@@ -103,6 +108,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("max_body", &self.max_body)
             .field("max_bulk_body", &self.max_bulk_body)
             .field("idempotency_window", &self.idempotency_window)
+            .field("redirect", &self.redirect)
             .finish()
     }
 }
@@ -120,6 +126,10 @@ impl EmulatorConfig {
             bulk_response: args.bulk_response,
             max_body: args.max_body,
             max_bulk_body: args.max_bulk_body,
+            redirect: args
+                .redirect_to
+                .clone()
+                .map(|to| (args.redirect_status, to)),
             ..EmulatorConfig::default()
         }
     }
@@ -142,6 +152,11 @@ impl EmulatorConfig {
         }
         if self.max_body == 0 || self.max_bulk_body == 0 {
             return invalid("body limit", "must be at least 1 byte");
+        }
+        if let Some((status, _)) = &self.redirect {
+            if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                return invalid("redirect status", "must be 301, 302, 303, 307 or 308");
+            }
         }
         Ok(())
     }
@@ -197,6 +212,8 @@ pub async fn start(cfg: EmulatorConfig) -> Result<EmulatorHandle, EmulatorError>
         max_body: cfg.max_body,
         max_bulk_body: cfg.max_bulk_body,
     });
+    app.knobs
+        .set_redirect(cfg.redirect.as_ref().map(|(s, to)| (*s, to.as_str())));
     let router = routes::router(app.clone());
     let cancel = CancellationToken::new();
     let listener = listener.tap_io(|tcp| {
@@ -270,6 +287,12 @@ impl EmulatorHandle {
 
     pub fn set_bulk_response(&self, mode: BulkResponseMode) {
         self.app.knobs.set_bulk_mode(mode);
+    }
+
+    /// `Some((status, base))`: answer every API call with a redirect (`status`, one
+    /// of 301/302/303/307/308) to `base` + the request's path; `None` turns it off.
+    pub fn set_redirect(&self, to: Option<(u16, &str)>) {
+        self.app.knobs.set_redirect(to);
     }
 
     /// Stop accepting, let requests in progress finish, and wait for the server.

@@ -148,6 +148,17 @@ async fn gate(State(app): State<Arc<App>>, req: Request, next: Next) -> Response
 }
 
 async fn api_gate(app: &App, req: Request, next: Next) -> Response {
+    if let Some((status, base)) = app.knobs.redirect() {
+        let to = format!("{base}{}", req.uri().path());
+        let mut r = error(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT),
+            format!("moved to {to}"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&to) {
+            r.headers_mut().insert("location", v);
+        }
+        return r;
+    }
     if app.knobs.outage() {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -473,9 +484,17 @@ fn answer_bulk(
     outcomes: Vec<Outcome>,
     rejected: usize,
 ) -> Response {
-    if mode == BulkResponseMode::Bare {
-        let body = json!({"accepted": outcomes.len(), "rejected": rejected});
-        return (StatusCode::ACCEPTED, Json(body)).into_response();
+    match mode {
+        BulkResponseMode::Bare => {
+            let body = json!({"accepted": outcomes.len(), "rejected": rejected});
+            return (StatusCode::ACCEPTED, Json(body)).into_response();
+        }
+        BulkResponseMode::NoDetail => return StatusCode::ACCEPTED.into_response(),
+        BulkResponseMode::Strings
+        | BulkResponseMode::BareArray
+        | BulkResponseMode::OnlyRejected
+        | BulkResponseMode::Shuffled => return answer_bulk_shaped(mode, items, outcomes, rejected),
+        BulkResponseMode::Items | BulkResponseMode::RejectBatch => {}
     }
     let accepted = outcomes.len();
     let mut outcomes = outcomes.into_iter();
@@ -521,6 +540,60 @@ fn answer_bulk(
         }),
     )
         .into_response()
+}
+
+/// The answers of the modes other than `items`, built as plain JSON.
+fn answer_bulk_shaped(
+    mode: BulkResponseMode,
+    items: Vec<Result<Echo, (Invalid, Echo)>>,
+    outcomes: Vec<Outcome>,
+    rejected: usize,
+) -> Response {
+    let accepted = outcomes.len();
+    let mut outcomes = outcomes.into_iter();
+    let mut results: Vec<Value> = Vec::with_capacity(items.len());
+    for item in items {
+        let (ok, echo, error) = match item {
+            Ok(echo) => match outcomes.next() {
+                Some(o) => (Some(o), echo, None),
+                None => (
+                    None,
+                    echo,
+                    Some("emulator lost this record's outcome".to_string()),
+                ),
+            },
+            Err((inv, echo)) => (None, echo, Some(inv.message)),
+        };
+        let v = match (mode, ok) {
+            (BulkResponseMode::OnlyRejected, Some(_)) => continue,
+            (BulkResponseMode::OnlyRejected, None) => json!({
+                "idempotencyKey": echo.idempotency_key,
+                "recordId": echo.record_id,
+                "status": 400,
+                "error": error,
+            }),
+            (BulkResponseMode::BareArray, Some(o)) => {
+                json!({"status": "accepted", "recordHash": hex(&o.hash)})
+            }
+            (BulkResponseMode::BareArray, None) => json!({"status": "rejected", "error": error}),
+            (_, Some(o)) => json!({
+                "recordId": echo.record_id,
+                "status": "accepted",
+                "recordHash": hex(&o.hash),
+            }),
+            (_, None) => json!({"recordId": echo.record_id, "status": "rejected", "error": error}),
+        };
+        results.push(v);
+    }
+    if mode == BulkResponseMode::Shuffled {
+        fastrand::shuffle(&mut results);
+    }
+    let body = if mode == BulkResponseMode::BareArray {
+        Value::Array(results)
+    } else {
+        json!({"accepted": accepted, "rejected": rejected, "results": results})
+    };
+    (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
 async fn verify(State(app): State<Arc<App>>, body: Result<Bytes, BytesRejection>) -> Response {

@@ -267,7 +267,7 @@ impl Verifier {
             RoundEnd::Done => Ok(true),
             RoundEnd::Struggling => Ok(false),
             RoundEnd::Auth(e) => {
-                tracing::error!(error = %e, "verify.auth: Certyo refused the credentials; verification stopped until they are fixed");
+                tracing::error!(error = %e, "verify.auth: Certyo refused the credentials, or the base URL leads elsewhere (a redirect); verification stopped until fixed");
                 Err(TaskError::Api(e))
             }
         }

@@ -250,6 +250,7 @@ pub fn worker_config(concurrency: usize) -> certyo_queue::worker::WorkerConfig {
         auth_retry: Duration::from_millis(300),
         progress_interval: Duration::from_secs(60),
         shutdown_timeout: Duration::from_secs(10),
+        stall_after: Duration::from_secs(60),
     }
 }
 
