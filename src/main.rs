@@ -34,15 +34,33 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     let stop = shutdown::on_signal();
     match command {
+        // migrate finishes what it started (a half-done trigger regeneration would
+        // leave a table uncaptured); its waits are bounded by --lock-wait-timeout.
         Command::Migrate(args) => migrate::run_cli(&args).await,
         Command::Work(args) => worker::run_cli(&args, stop).await,
         Command::Emulator(args) => emulator::run_cli(&args, stop).await,
-        Command::Cleanup(args) => tasks::run_cleanup_cli(&args).await,
-        Command::Verify(args) => tasks::run_verify_cli(&args).await,
-        Command::Status(args) => ops::status::run_cli(&args).await,
-        Command::Dead(args) => ops::dead::run_cli(&args).await,
+        Command::Cleanup(args) => until_stopped(tasks::run_cleanup_cli(&args), &stop).await,
+        Command::Verify(args) => until_stopped(tasks::run_verify_cli(&args), &stop).await,
+        Command::Status(args) => until_stopped(ops::status::run_cli(&args), &stop).await,
+        Command::Dead(args) => until_stopped(ops::dead::run_cli(&args), &stop).await,
         Command::Backfill(args) => ops::backfill::run_cli(&args, stop).await,
         Command::Bench(args) => bench::run_cli(&args, stop).await,
+    }
+}
+
+/// Run a one-shot command until it ends or a signal arrives. On a signal the command's
+/// future is dropped: its open transaction (if any) dies with the connection and is
+/// rolled back by the server, so every committed step stays and nothing is half-done.
+async fn until_stopped(
+    command: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+    stop: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<ExitCode> {
+    tokio::select! {
+        result = command => result,
+        _ = stop.cancelled() => {
+            eprintln!("interrupted: stopped before finishing; every step already committed stays");
+            Ok(ExitCode::from(shutdown::signal_exit_code()))
+        }
     }
 }
 
