@@ -229,7 +229,7 @@ async fn a_guide_made_queue_table_is_adopted_with_its_pending_rows() {
         .unwrap();
     assert_eq!(
         report.schema_migrations.len(),
-        4,
+        5,
         "{:?}",
         report.schema_migrations
     );
