@@ -1,0 +1,391 @@
+//! Capture of real-world keys and schemas: BINARY(16) and composite binary keys through
+//! write-back and backfill, primary-key updates, keys too wide for record_id, foreign-key
+//! cascades that bypass triggers, large values anchored as a digest, and tables whose
+//! columns capture cannot render.
+mod common;
+
+use std::time::Duration;
+
+use certyo_queue::migrate::{self, MigratePlan};
+use certyo_queue::ops::backfill::{self, BackfillConfig};
+use certyo_queue::ops::status;
+use certyo_queue::writeback::{self, Delivered};
+use common::process::{command, run};
+use common::TestDb;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+fn capture(tables: &[&str]) -> MigratePlan {
+    MigratePlan {
+        tables: tables.iter().map(|t| t.to_string()).collect(),
+        ..MigratePlan::default()
+    }
+}
+
+/// (id, op_type, record_id, payload) of the queue rows of `table`, in order.
+async fn queue(db: &TestDb, table: &str) -> Vec<(i64, String, String, Value)> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT id, CAST(op_type AS CHAR), record_id, CAST(payload AS CHAR) FROM certyo_queue WHERE table_name = ? ORDER BY id",
+    )
+    .bind(table)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(id, op, r, p)| (id, op, r, serde_json::from_str(&p).unwrap()))
+        .collect()
+}
+
+async fn backfill_all(db: &TestDb, table: &str) -> u64 {
+    backfill::run(
+        &db.pool,
+        &db.name,
+        table,
+        &BackfillConfig {
+            batch: 1,
+            ..BackfillConfig::default()
+        },
+        &CancellationToken::new(),
+        &mut |_| {},
+    )
+    .await
+    .expect("backfill")
+    .enqueued_now
+}
+
+#[tokio::test]
+async fn binary_uuid_keys_are_hex_record_ids_that_write_back_and_backfill_find_again() {
+    let db = TestDb::new().await;
+    db.exec("CREATE TABLE docs (id BINARY(16) PRIMARY KEY, title VARCHAR(50) NOT NULL)")
+        .await;
+    db.exec("CREATE TABLE parts (tenant VARBINARY(4) NOT NULL, n INT NOT NULL, label VARCHAR(10), PRIMARY KEY (tenant, n))").await;
+    migrate::run(&db.pool, &capture(&["docs", "parts"]))
+        .await
+        .unwrap();
+    db.exec("INSERT INTO docs (id, title) VALUES (UNHEX('0F1E2D3C4B5A69788796A5B4C3D2E1F0'), 'a'), (UNHEX('00000000000000000000000000000001'), 'b')").await;
+    db.exec("INSERT INTO parts (tenant, n, label) VALUES (X'0A0BFF00', 5, 'x'), (X'01', 2, 'y')")
+        .await;
+
+    let docs = queue(&db, "docs").await;
+    assert_eq!(docs[0].2, "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
+    assert_eq!(
+        docs[0].3["id"], "Dx4tPEtaaXiHlqW0w9Lh8A==",
+        "payload keeps base64"
+    );
+    let parts = queue(&db, "parts").await;
+    let key: Value = serde_json::from_str(&parts[0].2).unwrap();
+    assert_eq!(key, serde_json::json!(["0a0bff00", 5]));
+
+    // Write-back finds both rows by their hex record ids.
+    let delivered: Vec<Delivered> = docs
+        .iter()
+        .chain(parts.iter().take(1))
+        .map(|(id, _, record_id, _)| Delivered {
+            queue_id: *id,
+            table: if record_id.starts_with('[') {
+                "parts".into()
+            } else {
+                "docs".into()
+            },
+            record_id: record_id.clone(),
+            record_hash: Some(format!("h{id}")),
+        })
+        .collect();
+    let report = writeback::write_back(&db.pool, &db.name, &delivered)
+        .await
+        .expect("write-back");
+    assert_eq!(report.updated, 3, "{report:?}");
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM docs WHERE certyo_anchor_status = 'Pending'")
+            .await,
+        2
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM parts WHERE certyo_anchor_status = 'Pending' AND tenant = X'0A0BFF00'")
+            .await,
+        1
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM certyo_queue").await,
+        4,
+        "write-back queued nothing"
+    );
+
+    // Backfill pages through binary keys (one row per chunk) with the same record ids.
+    assert_eq!(backfill_all(&db, "docs").await, 2);
+    assert_eq!(backfill_all(&db, "parts").await, 2);
+    let mut trigger_ids: Vec<String> = docs.iter().chain(&parts).map(|r| r.2.clone()).collect();
+    let mut backfill_ids: Vec<String> = queue(&db, "docs")
+        .await
+        .into_iter()
+        .chain(queue(&db, "parts").await)
+        .filter(|r| r.1 == "upsert")
+        .map(|r| r.2)
+        .collect();
+    trigger_ids.sort();
+    backfill_ids.sort();
+    assert_eq!(backfill_ids, trigger_ids);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_primary_key_update_queues_a_delete_of_the_old_record_and_an_insert_of_the_new() {
+    let db = TestDb::new().await;
+    db.exec("CREATE TABLE country (country_id INT PRIMARY KEY, name VARCHAR(50) NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &capture(&["country"]))
+        .await
+        .unwrap();
+    db.exec("INSERT INTO country (country_id, name) VALUES (1, 'Afghanistan')")
+        .await;
+    db.exec("UPDATE country SET country_id = 1000 WHERE country_id = 1")
+        .await;
+    db.exec("UPDATE country SET name = 'Andorra' WHERE country_id = 1000")
+        .await;
+    let rows: Vec<(String, String, String)> = queue(&db, "country")
+        .await
+        .into_iter()
+        .map(|(_, op, r, p)| (op, r, p["name"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let expect =
+        |op: &str, id: &str, name: &str| (op.to_string(), id.to_string(), name.to_string());
+    assert_eq!(
+        rows,
+        vec![
+            expect("insert", "1", "Afghanistan"),
+            expect("delete", "1", "Afghanistan"),
+            expect("insert", "1000", "Afghanistan"),
+            expect("update", "1000", "Andorra"),
+        ]
+    );
+    let payload = &queue(&db, "country").await[2].3;
+    assert_eq!(payload["country_id"], 1000);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn keys_that_cannot_fit_or_identify_a_row_are_refused_naming_the_key() {
+    let db = TestDb::new().await;
+    db.exec(
+        "CREATE TABLE wide (a VARCHAR(200) NOT NULL, b VARCHAR(100) NOT NULL, PRIMARY KEY (a, b))",
+    )
+    .await;
+    db.exec("CREATE TABLE ok (k VARCHAR(255) PRIMARY KEY)")
+        .await;
+    let err = migrate::run(&db.pool, &capture(&["ok", "wide"]))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("table `wide`: its primary key (a, b) renders as up to 308 characters"),
+        "{err}"
+    );
+    assert!(err.contains("255"), "{err}");
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '{}'",
+            db.name
+        ))
+        .await,
+        0,
+        "nothing changed, not even the table that fits"
+    );
+
+    // A key that stopped fitting after an ALTER: status is unhealthy and says why.
+    migrate::run(&db.pool, &capture(&["ok"])).await.unwrap();
+    db.exec("ALTER TABLE ok MODIFY k VARCHAR(300) NOT NULL")
+        .await;
+    let r = run(
+        command(&["status", "--database-url", &db.url()]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("table `ok`: its capture triggers cannot render its current columns"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("up to 300 characters"), "{}", r.stdout);
+    assert!(r.stdout.contains("unrenderable"), "{}", r.stdout);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn foreign_keys_that_cascade_into_a_captured_table_are_listed_by_migrate_and_status() {
+    let db = TestDb::new().await;
+    db.exec("CREATE TABLE customer (id INT PRIMARY KEY) ENGINE=InnoDB")
+        .await;
+    db.exec("CREATE TABLE orders (id INT PRIMARY KEY, customer_id INT NULL, note VARCHAR(10), \
+             CONSTRAINT fk_order_customer FOREIGN KEY (customer_id) REFERENCES customer (id) ON DELETE CASCADE ON UPDATE SET NULL, \
+             CONSTRAINT fk_plain FOREIGN KEY (id) REFERENCES customer (id)) ENGINE=InnoDB").await;
+    let report = migrate::run(&db.pool, &capture(&["orders"])).await.unwrap();
+    let cascades = &report.tables[0].cascades;
+    assert_eq!(cascades.len(), 1, "{cascades:?}");
+    assert_eq!(
+        cascades[0].describe(),
+        "`fk_order_customer` (ON UPDATE SET NULL, ON DELETE CASCADE from `customer`)"
+    );
+    let text = migrate::summary(&report);
+    assert!(
+        text.contains("warning: `orders`: foreign key `fk_order_customer` (ON UPDATE SET NULL, ON DELETE CASCADE from `customer`) changes its rows without firing triggers"),
+        "{text}"
+    );
+
+    // The limitation itself: the cascade deletes the row, capture sees nothing.
+    db.exec("INSERT INTO customer VALUES (1)").await;
+    db.exec("INSERT INTO orders (id, customer_id, note) VALUES (1, 1, 'n')")
+        .await;
+    db.exec("DELETE FROM customer WHERE id = 1").await;
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM orders").await, 0);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE op_type = 'delete'")
+            .await,
+        0
+    );
+
+    let s = status::collect(&db.pool, &db.name, &[]).await.unwrap();
+    let t = s.tables.iter().find(|t| t.table == "orders").unwrap();
+    assert_eq!(t.cascading_foreign_keys, vec![cascades[0].describe()]);
+    assert!(
+        s.healthy,
+        "a known limitation, not a fault: {:?}",
+        s.problems
+    );
+    assert!(
+        status::render_text(&s).contains("note: `orders`: foreign key `fk_order_customer`"),
+        "{}",
+        status::render_text(&s)
+    );
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_20_mb_blob_with_the_digest_option_anchors_its_sha256_and_the_option_is_kept() {
+    let db = TestDb::new().await;
+    // A 20 MB value needs a packet larger than MariaDB's 16 MB default.
+    let packet = db
+        .scalar("SELECT CAST(@@GLOBAL.max_allowed_packet AS SIGNED)")
+        .await;
+    if packet < 64 * 1024 * 1024 {
+        db.exec("SET GLOBAL max_allowed_packet = 67108864").await;
+    }
+    let pool = certyo_queue::db::connect(&db.cfg, 2).await.unwrap();
+    db.exec(
+        "CREATE TABLE staff (id INT PRIMARY KEY, name VARCHAR(20), picture LONGBLOB, bio LONGTEXT)",
+    )
+    .await;
+    let plan = MigratePlan {
+        digest: vec![
+            ("staff".into(), "picture".into()),
+            ("staff".into(), "bio".into()),
+        ],
+        ..MigratePlan::default()
+    };
+    let report = migrate::run(&pool, &plan).await.unwrap();
+    assert_eq!(report.tables[0].digest_columns, vec!["picture", "bio"]);
+
+    let picture: Vec<u8> = (0..20 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    sqlx::query("INSERT INTO staff (id, name, picture, bio) VALUES (1, 'Mike', ?, 'Grüße 😀')")
+        .bind(&picture)
+        .execute(&pool)
+        .await
+        .expect("the application's 20 MB insert succeeds");
+    let hex = |b: &[u8]| -> String {
+        Sha256::digest(b)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect()
+    };
+    let rows = queue(&db, "staff").await;
+    assert_eq!(rows[0].3["picture"], hex(&picture));
+    assert_eq!(rows[0].3["bio"], hex("Grüße 😀".as_bytes()));
+    assert_eq!(rows[0].3["name"], "Mike");
+
+    // A later migrate without the option keeps it; so do backfill and status.
+    let again = migrate::run(&pool, &capture(&["staff"])).await.unwrap();
+    assert!(!again.changed(), "{:?}", again.statements);
+    assert_eq!(again.tables[0].digest_columns, vec!["picture", "bio"]);
+    assert_eq!(backfill_all(&db, "staff").await, 1);
+    let rows = queue(&db, "staff").await;
+    assert_eq!(rows[1].1, "upsert");
+    assert_eq!(rows[1].3, rows[0].3);
+    let s = status::collect(&pool, &db.name, &[]).await.unwrap();
+    assert!(s.healthy, "{:?}", s.problems);
+
+    // And it can be turned off again.
+    let off = MigratePlan {
+        no_digest: vec![("staff".into(), "bio".into())],
+        ..MigratePlan::default()
+    };
+    migrate::run(&pool, &off).await.unwrap();
+    db.exec("UPDATE staff SET bio = 'short' WHERE id = 1").await;
+    let rows = queue(&db, "staff").await;
+    assert_eq!(rows[2].3["bio"], "short");
+    assert_eq!(rows[2].3["picture"], hex(&picture));
+
+    // Only text and binary columns can be digested.
+    let bad = MigratePlan {
+        digest: vec![("staff".into(), "id".into())],
+        ..MigratePlan::default()
+    };
+    let err = migrate::run(&pool, &bad).await.unwrap_err().to_string();
+    assert!(
+        err.contains("--digest-column staff.id: `id` is int"),
+        "{err}"
+    );
+    pool.close().await;
+    if packet < 64 * 1024 * 1024 {
+        db.exec(&format!("SET GLOBAL max_allowed_packet = {packet}"))
+            .await;
+    }
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_type_capture_cannot_render_is_refused_naming_the_column_and_the_way_out() {
+    let db = TestDb::new().await;
+    let version: String = sqlx::query_scalar("SELECT VERSION()")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    if version.contains("MariaDB") {
+        // MariaDB 10.x has no type outside the rendering table (VECTOR is MySQL 9's).
+        db.finish().await;
+        return;
+    }
+    db.exec("CREATE TABLE emb (id INT PRIMARY KEY, v VECTOR(3))")
+        .await;
+    let r = run(
+        command(&["migrate", "--database-url", &db.url(), "--table", "emb"]),
+        Duration::from_secs(60),
+    );
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("table `emb`: column `v` has type vector(3), which capture cannot render; anchor a SHA-256 of its bytes instead with `migrate --digest-column emb.v`"),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        command(&[
+            "migrate",
+            "--database-url",
+            &db.url(),
+            "--digest-column",
+            "emb.v",
+        ]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    db.exec("INSERT INTO emb (id, v) VALUES (1, STRING_TO_VECTOR('[1,2,3]'))")
+        .await;
+    let rows = queue(&db, "emb").await;
+    assert_eq!(
+        rows[0].3["v"],
+        "8e628779e6a74ee0b36991c10158f63cafec7d340ad4e075592502c8708524dd"
+    );
+    db.finish().await;
+}
