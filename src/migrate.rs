@@ -281,9 +281,14 @@ async fn migrate_locked(
     pending.sort_by_key(|m| m.version);
     if !pending.is_empty() {
         report.schema_migrations = pending.iter().map(|m| m.name.clone()).collect();
+        // Printed with refinery's bookkeeping, so a pasted dry run equals a migrate.
         report
             .statements
-            .extend(pending.iter().map(|m| m.sql.trim().to_string()));
+            .push(schema::history_create_sql().to_string());
+        for m in &pending {
+            report.statements.push(m.sql.trim().to_string());
+            report.statements.push(m.record_sql.clone());
+        }
         if !plan.dry_run {
             let applied = schema::apply(conn).await?;
             report.schema_migrations = applied;
