@@ -105,7 +105,8 @@ pub async fn engine(conn: &mut MySqlConnection) -> Result<Engine, CaptureError> 
     })
 }
 
-/// Columns of `table` set to be anchored as a digest; none before migration V6.
+/// Columns of `table` set to be anchored as a digest; none before migration V6 (or when
+/// this user may not read the registry).
 pub async fn digest_columns(
     conn: &mut MySqlConnection,
     table: &str,
@@ -116,7 +117,13 @@ pub async fn digest_columns(
         .await
     {
         Ok(cols) => Ok(cols),
-        Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("42S02") => Ok(Vec::new()),
+        // 42S02: no V6 yet. 42000 (1142): a user without SELECT on it, e.g. `work`'s
+        // least-privilege user: write-back and verification do not need the options.
+        Err(sqlx::Error::Database(d))
+            if matches!(d.code().as_deref(), Some("42S02") | Some("42000")) =>
+        {
+            Ok(Vec::new())
+        }
         Err(e) => Err(CaptureError::Db {
             context: "reading the digest columns (certyo_capture_digest)",
             source: e,
