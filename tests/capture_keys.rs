@@ -389,3 +389,84 @@ async fn a_type_capture_cannot_render_is_refused_naming_the_column_and_the_way_o
     );
     db.finish().await;
 }
+
+#[tokio::test]
+async fn a_binary_key_row_is_verified_as_anchored_through_its_hex_record_id() {
+    use certyo_queue::certyo::{CertyoClient, Record};
+    use certyo_queue::config::{ApiConfig, ApiKey};
+    use certyo_queue::emulator::{self, EmulatorConfig};
+    use certyo_queue::tasks::{Verifier, VerifyConfig};
+
+    let db = TestDb::new().await;
+    db.exec("CREATE TABLE docs (id BINARY(16) PRIMARY KEY, title VARCHAR(50) NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &capture(&["docs"])).await.unwrap();
+    db.exec("INSERT INTO docs (id, title) VALUES (UNHEX('0F1E2D3C4B5A69788796A5B4C3D2E1F0'), 'a')")
+        .await;
+    let (queue_id, _, record_id, payload) = queue(&db, "docs").await.remove(0);
+
+    let emu = emulator::start(EmulatorConfig {
+        anchor_delay: Duration::ZERO,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let client = CertyoClient::new(
+        ApiConfig {
+            base_url: emu.url().parse().unwrap(),
+            api_key: ApiKey::new(emulator::DEFAULT_API_KEY),
+            tenant_id: emulator::DEFAULT_TENANT_ID.into(),
+            database: db.name.clone(),
+            request_timeout: Duration::from_secs(10),
+        },
+        None,
+    )
+    .unwrap();
+    let ingested = client
+        .ingest(&Record {
+            tenant_id: emulator::DEFAULT_TENANT_ID.into(),
+            database: db.name.clone(),
+            collection: "docs".into(),
+            record_id: record_id.clone(),
+            record_payload: serde_json::value::RawValue::from_string(payload.to_string()).unwrap(),
+            operation_type: "upsert".into(),
+            source_timestamp: None,
+            idempotency_key: format!("queue-{queue_id}"),
+        })
+        .await
+        .unwrap();
+    let wb = writeback::write_back(
+        &db.pool,
+        &db.name,
+        &[Delivered {
+            queue_id,
+            table: "docs".into(),
+            record_id,
+            record_hash: ingested.record_hash,
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(wb.updated, 1);
+
+    let verifier = Verifier::new(
+        db.pool.clone(),
+        client,
+        db.name.clone(),
+        VerifyConfig {
+            verify_after: Duration::ZERO,
+            ..VerifyConfig::default()
+        },
+    )
+    .unwrap();
+    let stop = CancellationToken::new();
+    common::wait_until(Duration::from_secs(15), "the row anchored", || async {
+        verifier.run_once(&stop).await.unwrap();
+        db.scalar("SELECT COUNT(*) FROM docs WHERE certyo_anchor_status = 'Anchored'")
+            .await
+            == 1
+    })
+    .await;
+    emu.stop().await;
+    db.finish().await;
+}
