@@ -1,2 +1,3 @@
--- capture: put back the session's own sql_mode (parameter: the mode read before).
-SET SESSION sql_mode = ?
+-- capture: put back the session's own sql_mode and connection collation (parameters:
+-- the values read before). The character sets stay utf8mb4, as our sessions use.
+SET SESSION sql_mode = ?, SESSION collation_connection = ?

@@ -418,11 +418,13 @@ async fn apply_capture(
     if cp.trigger_statements.is_empty() {
         return Ok(());
     }
-    // The trigger statements set the session's sql_mode; put the caller's back after.
-    let mode: String = sqlx::query_scalar(include_str!("../sql/capture_session_mode_get.sql"))
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| MigrateError::from_sqlx("reading the session's sql_mode", schema, e))?;
+    // The trigger statements set the session's sql_mode and collation (SET NAMES); put
+    // the caller's back after, the connection may serve others.
+    let (mode, collation): (String, String) =
+        sqlx::query_as(include_str!("../sql/capture_session_mode_get.sql"))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| MigrateError::from_sqlx("reading the session's sql_mode", schema, e))?;
     let mut result = Ok(());
     for sql in &cp.trigger_statements {
         let step = exec(
@@ -443,6 +445,7 @@ async fn apply_capture(
     }
     let restored = sqlx::query(include_str!("../sql/capture_session_mode_restore.sql"))
         .bind(&mode)
+        .bind(&collation)
         .execute(&mut *conn)
         .await;
     if let Err(e) = restored {

@@ -711,3 +711,37 @@ async fn dry_run_output_pasted_into_the_mysql_client_equals_a_migrate() {
     assert_eq!(rows[1].2["color"], json!("red"));
     db.finish().await;
 }
+
+#[tokio::test]
+async fn migrate_puts_the_sessions_own_sql_mode_back_after_creating_triggers() {
+    let db = TestDb::new().await;
+    db.exec(PRODUCTS).await;
+    let pool = certyo_queue::db::connect(&db.cfg, 1).await.unwrap();
+    let read = || async {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT CAST(@@SESSION.sql_mode AS CHAR), CAST(@@SESSION.collation_connection AS CHAR)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let before = read().await;
+    let report = migrate::run(&pool, &capture(&["products"])).await.unwrap();
+    assert_eq!(report.tables[0].action, TableAction::Installed);
+    assert_eq!(
+        read().await,
+        before,
+        "one pooled connection, settings restored"
+    );
+    // The triggers themselves run with capture's settings, not the creator's.
+    let mode: String = sqlx::query_scalar(&format!(
+        "SELECT CAST(SQL_MODE AS CHAR) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '{}' AND TRIGGER_NAME = 'certyo_products_ai'",
+        db.name
+    ))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(mode, "NO_ENGINE_SUBSTITUTION");
+    pool.close().await;
+    db.finish().await;
+}
