@@ -470,3 +470,42 @@ async fn a_binary_key_row_is_verified_as_anchored_through_its_hex_record_id() {
     emu.stop().await;
     db.finish().await;
 }
+
+#[tokio::test]
+async fn mariadb_uuid_and_inet_columns_render_as_their_text_and_a_uuid_key_writes_back() {
+    let db = TestDb::new().await;
+    let version: String = sqlx::query_scalar("SELECT VERSION()")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    if !version.contains("MariaDB") {
+        // UUID, INET4 and INET6 are MariaDB types.
+        db.finish().await;
+        return;
+    }
+    db.exec("CREATE TABLE hosts (id UUID PRIMARY KEY, v6 INET6 NULL, v4 INET4 NULL)")
+        .await;
+    migrate::run(&db.pool, &capture(&["hosts"])).await.unwrap();
+    db.exec("INSERT INTO hosts (id, v6, v4) VALUES ('123e4567-e89b-12d3-a456-426614174000', '2001:db8::1', '192.0.2.7')")
+        .await;
+    let (queue_id, _, record_id, payload) = queue(&db, "hosts").await.remove(0);
+    assert_eq!(record_id, "123e4567-e89b-12d3-a456-426614174000");
+    assert_eq!(
+        payload,
+        serde_json::json!({"id": "123e4567-e89b-12d3-a456-426614174000", "v6": "2001:db8::1", "v4": "192.0.2.7"})
+    );
+    let wb = writeback::write_back(
+        &db.pool,
+        &db.name,
+        &[Delivered {
+            queue_id,
+            table: "hosts".into(),
+            record_id,
+            record_hash: None,
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(wb.updated, 1);
+    db.finish().await;
+}
