@@ -509,3 +509,90 @@ async fn mariadb_uuid_and_inet_columns_render_as_their_text_and_a_uuid_key_write
     assert_eq!(wb.updated, 1);
     db.finish().await;
 }
+
+/// record_id, certyo_error, body length, JSON type of raw, raw length.
+type NoteRow = (
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+);
+
+#[tokio::test]
+async fn values_past_max_allowed_packet_never_fail_the_applications_statement() {
+    let db = TestDb::new().await;
+    db.exec("CREATE TABLE notes (id INT PRIMARY KEY, body LONGTEXT, raw LONGBLOB)")
+        .await;
+    migrate::run(&db.pool, &capture(&["notes"])).await.unwrap();
+    let packet = db
+        .scalar("SELECT CAST(@@SESSION.max_allowed_packet AS SIGNED)")
+        .await as usize;
+    // Text whose JSON escaping doubles it past the limit, and bytes whose base64 passes
+    // it, each sent well within the limit.
+    let quotes = "\"".repeat(packet * 6 / 10);
+    let bytes = vec![0xffu8; packet * 8 / 10];
+    sqlx::query("INSERT INTO notes (id, body) VALUES (1, ?)")
+        .bind(&quotes)
+        .execute(&db.pool)
+        .await
+        .expect("the application's insert of a large text succeeds");
+    sqlx::query("INSERT INTO notes (id, raw) VALUES (2, ?)")
+        .bind(&bytes)
+        .execute(&db.pool)
+        .await
+        .expect("the application's insert of a large blob succeeds");
+    // Read on the server: the payloads are too large to fetch or sort comfortably.
+    let mut rows: Vec<NoteRow> = sqlx::query_as(
+        "SELECT record_id,
+                    CAST(JSON_UNQUOTE(JSON_EXTRACT(payload, '$.certyo_error')) AS CHAR),
+                    CAST(LENGTH(JSON_UNQUOTE(JSON_EXTRACT(payload, '$.body'))) AS SIGNED),
+                    CAST(JSON_TYPE(JSON_EXTRACT(payload, '$.raw')) AS CHAR),
+                    CAST(LENGTH(JSON_UNQUOTE(JSON_EXTRACT(payload, '$.raw'))) AS SIGNED)
+             FROM certyo_queue WHERE table_name = 'notes'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    rows.sort();
+    assert_eq!(rows.len(), 2, "both writes queued");
+    let version: String = sqlx::query_scalar("SELECT VERSION()")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    if version.contains("MariaDB") {
+        assert!(
+            rows[0].1.is_some(),
+            "MariaDB: the error object {:?}",
+            rows[0]
+        );
+        assert_eq!(
+            rows[1].3.as_deref(),
+            Some("NULL"),
+            "MariaDB: null {:?}",
+            rows[1]
+        );
+    } else {
+        assert_eq!(rows[0].2, Some(quotes.len() as i64), "MySQL builds it");
+    }
+    // Where the server refuses to build the value (MariaDB's limit on JSON_OBJECT and
+    // TO_BASE64 results), the row is still queued: the whole payload as an error
+    // object, a single binary value as null. Where it builds it, it is complete.
+    let (_, error, body_len, _, _) = &rows[0];
+    assert!(
+        *body_len == Some(quotes.len() as i64)
+            || error
+                .as_deref()
+                .is_some_and(|e| e.contains("max_allowed_packet")),
+        "{:?}",
+        rows[0]
+    );
+    let (_, _, _, raw_type, raw_len) = &rows[1];
+    assert!(
+        raw_type.as_deref() == Some("NULL")
+            || *raw_len == Some((bytes.len().div_ceil(3) * 4) as i64),
+        "{:?}",
+        rows[1]
+    );
+    db.finish().await;
+}
