@@ -384,6 +384,30 @@ async fn every_type_renders_as_documented_from_triggers_and_backfill_in_any_sess
     assert_eq!((tail[2].0.as_str(), tail[2].1.as_str()), ("delete", "3"));
     assert_same(&parse(&tail[2].2), &expected(3), "delete of row 3");
 
+    // A change of only a geometry, a JSON or a float column is a change; rewriting
+    // every column with its own value is not.
+    let before = queue(&db).await.len();
+    db.exec("UPDATE all_types SET g = ST_GeomFromText('POINT(5 6)') WHERE id = 2")
+        .await;
+    db.exec("UPDATE all_types SET js = '{\"z\": 1}' WHERE id = 2")
+        .await;
+    db.exec("UPDATE all_types SET fl = 0.25 WHERE id = 2").await;
+    db.exec(&format!(
+        "UPDATE all_types SET {}",
+        COLUMNS
+            .split(", ")
+            .map(|c| format!("{c} = {c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .await;
+    let rows = queue(&db).await;
+    assert_eq!(rows.len(), before + 3, "{:?}", &rows[before..]);
+    let last = parse(&rows[before + 2].2);
+    assert_eq!(last["g"], json!("POINT(5 6)"));
+    assert_eq!(last["js"], json!({"z": 1}));
+    assert_eq!(last["fl"], json!(0.25));
+
     // Still current for status and a second migrate.
     let again = migrate::run(
         &db.pool,
