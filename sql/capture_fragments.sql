@@ -6,12 +6,15 @@
 -- README's table), so the payload is the same on MySQL and MariaDB, from a trigger and
 -- from backfill, whatever the writer's time_zone, sql_mode or character set. (MariaDB's
 -- UNIX_TIMESTAMP of a zero TIMESTAMP is NULL inside a trigger, 0 elsewhere: both mean
--- the zero value, which keeps its zero form.)
+-- the zero value, which keeps its zero form. MySQL's JSON writes an integral double as
+-- 16777216.0, MariaDB as 16777216: on MySQL those become JSON integers, so the text
+-- matches too.)
 payload_pair: '{name}', {value}
 payload: COALESCE(JSON_OBJECT({pairs}), JSON_OBJECT('certyo_error', 'payload larger than max_allowed_packet; anchor the large columns with migrate --digest-column'))
 integer: {v}
 decimal: {v}
 float: {v} + 0e0
+float_mysql: IF({v} + 0e0 = ROUND({v} + 0e0) AND ABS({v}) < 1e15, CAST(CAST({v} AS SIGNED) AS JSON), CAST({v} + 0e0 AS JSON))
 temporal: CAST({v} AS CHAR)
 timestamp: IF({v} IS NULL, NULL, IF(COALESCE(UNIX_TIMESTAMP({v}), 0) = 0, '{zero}', CONCAT(LEFT(DATE_FORMAT(CAST('1970-01-01' AS DATETIME(6)) + INTERVAL CAST(UNIX_TIMESTAMP({v}) * 1000000 AS SIGNED) MICROSECOND, '%Y-%m-%d{sep}%H:%i:%s.%f'), {len}), '{suffix}')))
 year: {v} + 0

@@ -138,7 +138,10 @@ pub fn value(col: &Column, row: &str, engine: Engine) -> Result<String, Refusal>
     Ok(match kind {
         Kind::Integer => frag("integer", &[("v", v)]),
         Kind::Decimal => frag("decimal", &[("v", v)]),
-        Kind::Float => frag("float", &[("v", v)]),
+        Kind::Float => match engine {
+            Engine::MySql => frag("float_mysql", &[("v", v)]),
+            Engine::MariaDb => frag("float", &[("v", v)]),
+        },
         Kind::Date | Kind::Time | Kind::DateTime => frag("temporal", &[("v", v)]),
         Kind::Timestamp => timestamp(v, col.precision, true),
         Kind::Year => frag("year", &[("v", v)]),
