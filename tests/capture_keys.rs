@@ -596,3 +596,34 @@ async fn values_past_max_allowed_packet_never_fail_the_applications_statement() 
     );
     db.finish().await;
 }
+
+#[tokio::test]
+async fn a_composite_key_with_a_wide_decimal_part_keeps_its_digits_and_writes_back() {
+    let db = TestDb::new().await;
+    db.exec("CREATE TABLE prices (region CHAR(2) NOT NULL, amount DECIMAL(30,10) NOT NULL, n INT NOT NULL, PRIMARY KEY (region, amount, n))").await;
+    migrate::run(&db.pool, &capture(&["prices"])).await.unwrap();
+    db.exec(
+        "INSERT INTO prices (region, amount, n) VALUES ('eu', 12345678901234567890.1234567891, 7)",
+    )
+    .await;
+    let (queue_id, _, record_id, _) = queue(&db, "prices").await.remove(0);
+    let key: Value = serde_json::from_str(&record_id).unwrap();
+    assert_eq!(
+        key,
+        serde_json::json!(["eu", "12345678901234567890.1234567891", 7])
+    );
+    let wb = writeback::write_back(
+        &db.pool,
+        &db.name,
+        &[Delivered {
+            queue_id,
+            table: "prices".into(),
+            record_id,
+            record_hash: None,
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(wb.updated, 1, "found by its exact key");
+    db.finish().await;
+}

@@ -187,8 +187,8 @@ fn timestamp(v: &str, precision: u32, payload: bool) -> String {
 }
 
 /// One key column's part of `record_id`: text for a one-column key; inside a composite
-/// key's JSON array a number for integer and DECIMAL columns, a string otherwise.
-/// Binary keys are lowercase hex.
+/// key's JSON array a number for integer columns, a string otherwise (DECIMAL too, so
+/// write-back binds its exact digits). Binary keys are lowercase hex.
 pub fn key_part(col: &Column, row: &str, composite: bool) -> Result<String, Refusal> {
     let v = format!("{row}.{}", super::template::quote_ident(&col.name));
     let v = v.as_str();
@@ -197,7 +197,7 @@ pub fn key_part(col: &Column, row: &str, composite: bool) -> Result<String, Refu
         return Err(Refusal::KeyType);
     }
     Ok(match kind {
-        Kind::Integer | Kind::Decimal if composite => v.to_string(),
+        Kind::Integer if composite => v.to_string(),
         Kind::Binary => frag("hex", &[("v", v)]),
         Kind::Timestamp => timestamp(v, col.precision, false),
         Kind::Text | Kind::Enum => frag("text", &[("v", v)]),
@@ -240,7 +240,7 @@ pub fn key_width(col: &Column, composite: bool) -> u64 {
         Kind::AsText => 39,
         _ => col.char_length.unwrap_or(u64::MAX / 4),
     };
-    let quoted = composite && !matches!(kind, Kind::Integer | Kind::Decimal);
+    let quoted = composite && kind != Kind::Integer;
     width + if quoted { 2 } else { 0 }
 }
 
