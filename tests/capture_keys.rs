@@ -627,3 +627,35 @@ async fn a_composite_key_with_a_wide_decimal_part_keeps_its_digits_and_writes_ba
     assert_eq!(wb.updated, 1, "found by its exact key");
     db.finish().await;
 }
+
+#[tokio::test]
+async fn a_key_whose_json_escaping_passes_record_id_still_never_fails_the_write() {
+    let db = TestDb::new().await;
+    // Accepted: at most 2 + 122 + 122 + 2 = 248 characters unescaped.
+    db.exec(
+        "CREATE TABLE pairs (a VARCHAR(120) NOT NULL, b VARCHAR(120) NOT NULL, PRIMARY KEY (a, b))",
+    )
+    .await;
+    migrate::run(&db.pool, &capture(&["pairs"])).await.unwrap();
+    // Quotes double under JSON escaping: ~490 characters. The writer's session is strict.
+    let quotes = "\"".repeat(120);
+    let mut conn = db.pool.acquire().await.unwrap();
+    sqlx::raw_sql("SET SESSION sql_mode = 'STRICT_ALL_TABLES'")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO pairs (a, b) VALUES (?, ?)")
+        .bind(&quotes)
+        .bind(&quotes)
+        .execute(&mut *conn)
+        .await
+        .expect("the application's insert succeeds");
+    drop(conn.detach());
+    let ids: Vec<String> = sqlx::query_scalar("SELECT record_id FROM certyo_queue")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids[0].chars().count(), 255, "cut to record_id's width");
+    db.finish().await;
+}
