@@ -2,7 +2,7 @@
 -- columns, unless the worker's write-back marker is set. Inserts into certyo_queue in
 -- the writer's transaction (row lock on the new queue row only).
 BEGIN
-  /* {marker} */
+  DECLARE certyo_capture_version VARCHAR(64) DEFAULT '{marker}';
   IF @certyo_queue_writeback IS NULL THEN
     INSERT INTO certyo_queue (table_name, record_id, op_type, payload)
     VALUES ('{table_name}', {record_id_new}, 'insert', {payload_new});

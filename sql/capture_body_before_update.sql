@@ -2,7 +2,7 @@
 -- the worker's write-back, the row's tracking state belongs to a replaced version, so
 -- clear it (verification must never confirm a version that was since replaced).
 BEGIN
-  /* {marker} */
+  DECLARE certyo_capture_version VARCHAR(64) DEFAULT '{marker}';
   IF @certyo_queue_writeback IS NULL AND NOT ({unchanged}) THEN
     SET NEW.certyo_anchor_status = NULL,
         NEW.certyo_ingested_at = NULL,

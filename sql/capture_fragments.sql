@@ -1,12 +1,35 @@
--- capture: expression fragments the trigger bodies are assembled from, one per line as
--- `name: template`. {col} is a checked, backtick-quoted column, {name} the same name as
--- the body of a string literal (names with quotes or backslashes are refused), {row} is
--- OLD or NEW. Strings compare as bytes, so a case-only or trailing-space change counts.
-payload_pair: '{name}', {row}.{col}
-payload: JSON_OBJECT({pairs})
-record_id_single: CAST({row}.{col} AS CHAR)
+-- capture: expression fragments the trigger bodies and backfill are assembled from, one
+-- per line as `name: template`. {v} is a column of a row, e.g. NEW.`col` or src.`col`
+-- (checked, backtick-quoted); {name} the column name as the body of a string literal
+-- (names with quotes or backslashes are refused); {row} is OLD, NEW or src. Every value
+-- is rendered explicitly from its information_schema type (see render.rs and the
+-- README's table), so the payload is the same on MySQL and MariaDB, from a trigger and
+-- from backfill, whatever the writer's time_zone, sql_mode or character set. (MariaDB's
+-- UNIX_TIMESTAMP of a zero TIMESTAMP is NULL inside a trigger, 0 elsewhere: both mean
+-- the zero value, which keeps its zero form. MySQL's JSON writes an integral double as
+-- 16777216.0, MariaDB as 16777216: on MySQL those become JSON integers, so the text
+-- matches too.)
+payload_pair: '{name}', {value}
+payload: COALESCE(JSON_OBJECT({pairs}), JSON_OBJECT('certyo_error', 'payload larger than max_allowed_packet; anchor the large columns with migrate --digest-column'))
+integer: {v}
+decimal: {v}
+float: {v} + 0e0
+float_mysql: IF({v} + 0e0 = ROUND({v} + 0e0) AND ABS({v}) < 1e15, CAST(CAST({v} AS SIGNED) AS JSON), CAST({v} + 0e0 AS JSON))
+temporal: CAST({v} AS CHAR)
+timestamp: IF({v} IS NULL, NULL, IF(COALESCE(UNIX_TIMESTAMP({v}), 0) = 0, '{zero}', CONCAT(LEFT(DATE_FORMAT(CAST('1970-01-01' AS DATETIME(6)) + INTERVAL CAST(UNIX_TIMESTAMP({v}) * 1000000 AS SIGNED) MICROSECOND, '%Y-%m-%d{sep}%H:%i:%s.%f'), {len}), '{suffix}')))
+year: {v} + 0
+bit: CAST({v} AS UNSIGNED)
+text: CONVERT({v} USING utf8mb4)
+as_text: CONVERT(CAST({v} AS CHAR) USING utf8mb4)
+json: JSON_EXTRACT({v}, '$')
+binary: CONVERT(REPLACE(TO_BASE64({v}), CHAR(10 USING ascii), '') USING utf8mb4)
+hex: LOWER(HEX({v}))
+spatial: IF(ST_SRID({v}) = 0, {wkt}, CONCAT('SRID=', ST_SRID({v}), ';', {wkt}))
+wkt: ST_AsText({v})
+wkt_mysql: IF(ST_GeometryType({v}) = 'MULTIPOINT', REPLACE(REPLACE(REPLACE(ST_AsText({v}), '),(', ','), '((', '('), '))', ')'), ST_AsText({v}))
+digest_text: SHA2(CONVERT({v} USING utf8mb4), 256)
+digest_binary: SHA2({v}, 256)
 record_id_composite: JSON_ARRAY({values})
-key_value: {row}.{col}
 same_value: OLD.{col} <=> NEW.{col}
 same_text: CAST(OLD.{col} AS BINARY) <=> CAST(NEW.{col} AS BINARY)
 nothing_compared: FALSE

@@ -1,7 +1,9 @@
 -- writeback: fragments of writeback_mark_pending.sql (and due_row of
--- writeback_due_defer.sql), one per line as `name: template`;
--- {col} is a checked, backtick-quoted column, {n} a key column's position.
+-- writeback_due_defer.sql), one per line as `name: template`; {col} is a checked,
+-- backtick-quoted column, {n} a key column's position. A binary key column is
+-- lowercase hex in record_id (capture), so it joins on UNHEX.
 key_join: t.{col} = v.k{n}
+key_join_hex: t.{col} = UNHEX(v.k{n})
 keep: , t.{col} = t.{col}
 first_row: SELECT ? AS h, ? AS r, ? AS q{keys}
 first_key: , ? AS k{n}

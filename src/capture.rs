@@ -11,12 +11,19 @@
 //! - Triggers are replaced under `LOCK TABLES t WRITE, certyo_queue WRITE`, so no write
 //!   to `t` can fall between the DROP and the CREATE.
 //! - Our triggers are recognised by their name (`certyo_<table>_{bu,ai,au,ad}`) and the
-//!   marker comment in their body; a body equal to the generated one is current.
+//!   marker string in their body; a body equal to the generated one (whitespace
+//!   aside) is current.
+//! - Triggers are created under fixed session settings (`sql/capture_session_setup.sql`:
+//!   utf8mb4, a non-strict sql_mode without parsing modes): a trigger keeps them, so
+//!   the writer's session never changes what it does.
+//! - A table whose columns cannot all be rendered (`render`) is refused before anything
+//!   changes; one that became unrenderable after an ALTER is `Unrenderable` in status.
 //! - Only names found in information_schema and free of quotes, backslashes and control
 //!   characters are ever quoted into SQL.
 
 pub mod introspect;
 pub mod registry;
+pub mod render;
 pub mod template;
 pub mod triggers;
 
@@ -42,6 +49,34 @@ pub enum CaptureError {
     BadColumnName { table: String, column: String },
     #[error("`{0}` is certyo-queue's own table and cannot be captured")]
     Reserved(String),
+    #[error("table `{table}`: column `{column}` has type {column_type}, which capture cannot render; anchor a SHA-256 of its bytes instead with `migrate --digest-column {table}.{column}`, or change the column's type")]
+    Unrenderable {
+        table: String,
+        column: String,
+        column_type: String,
+    },
+    #[error("table `{table}`: primary-key column `{column}` has type {column_type}, which cannot identify a row in record_id; capture needs a key of integer, DECIMAL, string, binary, ENUM/SET or date/time columns (e.g. add an AUTO_INCREMENT key)")]
+    KeyType {
+        table: String,
+        column: String,
+        column_type: String,
+    },
+    #[error("table `{table}`: its primary key ({key}) renders as up to {width} characters, more than certyo_queue.record_id holds ({max}); capture needs a narrower key (e.g. an AUTO_INCREMENT or BINARY(16) key)", max = render::RECORD_ID_WIDTH)]
+    KeyTooWide {
+        table: String,
+        key: String,
+        width: u64,
+    },
+    #[error("--digest-column {0:?}: expected table.column")]
+    DigestSpec(String),
+    #[error("--digest-column {table}.{column}: table `{table}` has no column `{column}`")]
+    DigestUnknownColumn { table: String, column: String },
+    #[error("--digest-column {table}.{column}: `{column}` is {column_type}; only text (CHAR, VARCHAR, TEXT), binary (BINARY, VARBINARY, BLOB) and types capture cannot render can be anchored as a digest")]
+    DigestType {
+        table: String,
+        column: String,
+        column_type: String,
+    },
     #[error("{context}: {source}")]
     Db {
         context: &'static str,
@@ -64,6 +99,11 @@ pub struct CapturedTable {
     pub pk_columns: Vec<String>,
     /// Columns that make up the payload (all but `certyo_*`).
     pub business_columns: Vec<String>,
+    /// Per key column: kept as lowercase hex in record_id (binary), found with UNHEX.
+    pub hex_key: Vec<bool>,
+    /// The record id expression over the bare table (`` `t`.`col` ``), as the triggers
+    /// write it; None when the key cannot be rendered.
+    pub record_id_sql: Option<String>,
 }
 
 /// How a table's triggers compare with what `migrate` would generate now.
@@ -75,6 +115,70 @@ pub enum TriggerState {
     Drifted,
     /// None of ours: the table is not captured.
     Missing,
+    /// Ours are present, but the table's current columns (or key) cannot be rendered:
+    /// `generate` says why.
+    Unrenderable,
+}
+
+/// A foreign key whose ON UPDATE / ON DELETE action changes a captured table's rows
+/// without firing its triggers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Cascade {
+    pub constraint: String,
+    /// The parent table whose changes cascade.
+    pub referenced_table: String,
+    pub on_update: String,
+    pub on_delete: String,
+}
+
+impl Cascade {
+    /// e.g. "`fk_line_order` (ON DELETE CASCADE from `orders`)"
+    pub fn describe(&self) -> String {
+        let mut actions = Vec::new();
+        if self.on_update != "NO ACTION" && self.on_update != "RESTRICT" {
+            actions.push(format!("ON UPDATE {}", self.on_update));
+        }
+        if self.on_delete != "NO ACTION" && self.on_delete != "RESTRICT" {
+            actions.push(format!("ON DELETE {}", self.on_delete));
+        }
+        format!(
+            "`{}` ({} from `{}`)",
+            self.constraint,
+            actions.join(", "),
+            self.referenced_table
+        )
+    }
+}
+
+/// The foreign keys of `table` whose cascading actions bypass its triggers.
+pub async fn cascades(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<Cascade>, CaptureError> {
+    let rows = sqlx::query(include_str!("../sql/capture_cascading_foreign_keys.sql"))
+        .bind(schema)
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(CaptureError::db(
+            "reading foreign keys from information_schema",
+        ))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let decode = || CaptureError::db("decoding foreign keys");
+        let child: String = row.try_get(1).map_err(decode())?;
+        if child != table {
+            continue;
+        }
+        out.push(Cascade {
+            constraint: row.try_get(0).map_err(decode())?,
+            referenced_table: row.try_get(2).map_err(decode())?,
+            on_update: row.try_get(3).map_err(decode())?,
+            on_delete: row.try_get(4).map_err(decode())?,
+        });
+    }
+    Ok(out)
 }
 
 /// A trigger of ours found in the database.
@@ -118,7 +222,7 @@ pub async fn existing_triggers(
         let event: String = row
             .try_get(4)
             .map_err(CaptureError::db("decoding triggers"))?;
-        if body.contains(triggers::MARKER) || triggers::trigger_names(&table).contains(&name) {
+        if triggers::is_ours(&body) || triggers::trigger_names(&table).contains(&name) {
             out.push(ExistingTrigger {
                 name,
                 table,
@@ -157,6 +261,12 @@ pub async fn captured_tables(
         if let Some(shape) = inspect(conn, schema, &name).await? {
             out.push(CapturedTable {
                 business_columns: shape.business_columns().map(|c| c.name.clone()).collect(),
+                hex_key: shape
+                    .key_columns()
+                    .into_iter()
+                    .map(render::key_is_hex)
+                    .collect(),
+                record_id_sql: triggers::record_id(&shape, &quote_ident(&name)).ok(),
                 pk_columns: shape.pk,
                 name,
             });
@@ -190,7 +300,9 @@ fn compare(shape: &TableShape, existing: &[ExistingTrigger]) -> TriggerState {
     if ours.is_empty() {
         return TriggerState::Missing;
     }
-    let wanted = triggers::generate(shape);
+    let Ok(wanted) = triggers::generate(shape) else {
+        return TriggerState::Unrenderable;
+    };
     let current = ours.len() == wanted.len()
         && wanted.iter().all(|w| {
             ours.iter()
@@ -213,7 +325,8 @@ pub struct CapturePlan {
     pub alter: Option<String>,
     /// What happens to the triggers.
     pub triggers: TriggerState,
-    /// LOCK TABLES, DROP/CREATE TRIGGER…, UNLOCK TABLES; empty when current.
+    /// Session setup, LOCK TABLES, DROP/CREATE TRIGGER…, UNLOCK TABLES; empty when
+    /// current.
     pub trigger_statements: Vec<String>,
 }
 
@@ -228,8 +341,13 @@ impl CapturePlan {
     }
 }
 
-/// Plan capture of `shape` given the triggers of ours in the schema.
-pub fn plan_capture(shape: &TableShape, existing: &[ExistingTrigger]) -> CapturePlan {
+/// Plan capture of `shape` given the triggers of ours in the schema; refuses a table
+/// whose columns or key cannot be rendered.
+pub fn plan_capture(
+    shape: &TableShape,
+    existing: &[ExistingTrigger],
+) -> Result<CapturePlan, CaptureError> {
+    let defs = triggers::generate(shape)?;
     let table = quote_ident(&shape.name);
     let mut columns_added = Vec::new();
     let mut clauses = Vec::new();
@@ -256,6 +374,7 @@ pub fn plan_capture(shape: &TableShape, existing: &[ExistingTrigger]) -> Capture
     let state = compare(shape, existing);
     let mut trigger_statements = Vec::new();
     if state != TriggerState::Current {
+        trigger_statements.push(session_setup_statement().to_string());
         trigger_statements.push(fill(
             statement(include_str!("../sql/capture_lock_tables.sql")),
             &[("table", &table)],
@@ -263,18 +382,23 @@ pub fn plan_capture(shape: &TableShape, existing: &[ExistingTrigger]) -> Capture
         for old in existing.iter().filter(|t| t.table == shape.name) {
             trigger_statements.push(triggers::drop_statement(&old.name));
         }
-        for def in triggers::generate(shape) {
-            trigger_statements.push(triggers::create_statement(&def, &shape.name));
+        for def in &defs {
+            trigger_statements.push(triggers::create_statement(def, &shape.name));
         }
         trigger_statements.push(unlock_statement().to_string());
     }
-    CapturePlan {
+    Ok(CapturePlan {
         table: shape.name.clone(),
         columns_added,
         alter,
         triggers: state,
         trigger_statements,
-    }
+    })
+}
+
+/// The session settings triggers are created under (`SET NAMES`, `sql_mode`).
+pub fn session_setup_statement() -> &'static str {
+    statement(include_str!("../sql/capture_session_setup.sql"))
 }
 
 /// DROP TRIGGER statements that stop capturing `table` (empty: not captured).
@@ -310,6 +434,13 @@ pub fn restore_statement(old: &ExistingTrigger) -> Option<String> {
             ("body", &old.body),
         ],
     ))
+}
+
+/// Is `sql` the LOCK TABLES statement `plan_capture` makes?
+pub fn is_lock_statement(sql: &str) -> bool {
+    let template = statement(include_str!("../sql/capture_lock_tables.sql"));
+    let head = template.split('{').next().unwrap_or(template);
+    sql.starts_with(head)
 }
 
 /// Is `sql` one of the DROP TRIGGER statements `plan_capture` makes?

@@ -113,6 +113,14 @@ pub struct MigrateArgs {
     /// its tracking columns and its queued rows.
     #[arg(long = "uncapture")]
     pub uncapture: Vec<String>,
+    /// Anchor this column as a SHA-256 digest of its value instead of the value itself
+    /// (repeatable; `table.column`; text and binary columns). Remembered by later runs;
+    /// the table is captured too.
+    #[arg(long = "digest-column", value_name = "TABLE.COLUMN")]
+    pub digest_columns: Vec<String>,
+    /// Anchor this column with its value again (repeatable; `table.column`).
+    #[arg(long = "no-digest-column", value_name = "TABLE.COLUMN")]
+    pub no_digest_columns: Vec<String>,
     /// Print the exact SQL that would run, change nothing.
     #[arg(long)]
     pub dry_run: bool,

@@ -3,13 +3,19 @@
 //!
 //! Sequence, on one connection, under a server-wide named lock that includes the schema
 //! (two migrates of one database queue up, different databases don't block each other):
-//! 1. check every named table (exists, base table, primary key, plain names) — any
-//!    refusal happens here, before anything changes;
-//! 2. apply pending queue-schema migrations (refinery);
-//! 3. per table: one ALTER adding missing tracking columns, then, if the triggers are
+//! 1. check every named table (exists, base table, primary key, plain names, every
+//!    column renderable with the digest options asked for, a key that fits record_id)
+//!    — any refusal happens here, before anything changes;
+//! 2. apply pending queue-schema migrations (refinery), in version order;
+//! 3. record `--digest-column` / `--no-digest-column` in `certyo_capture_digest` (V6),
+//!    where later runs, status and backfill find them;
+//! 4. per table: one ALTER adding missing tracking columns, then, if the triggers are
 //!    missing or differ from what would be generated now, replace all of them under
-//!    `LOCK TABLES` (no capture gap);
-//! 4. `--uncapture`: drop the table's triggers, keep data, tracking columns, queue rows.
+//!    `LOCK TABLES` (no capture gap), created under fixed session settings;
+//! 5. `--uncapture`: drop the table's triggers, keep data, tracking columns, queue rows.
+//!
+//! Foreign keys whose cascading actions change a captured table bypass its triggers;
+//! the report lists them per table (`TableChange::cascades`).
 //!
 //! `--dry-run` does 1 and plans the rest, printing the exact SQL, changing nothing.
 
@@ -19,8 +25,9 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlPool};
 
+use crate::capture::template::{fill, statement};
 use crate::capture::{
-    self, registry, CaptureError, CapturePlan, ExistingTrigger, TableShape, TriggerState,
+    self, registry, CaptureError, CapturePlan, Cascade, ExistingTrigger, TableShape, TriggerState,
 };
 use crate::cli::MigrateArgs;
 use crate::config::DbConfig;
@@ -38,6 +45,11 @@ pub struct MigratePlan {
     pub tables: Vec<String>,
     /// Tables to stop capturing.
     pub uncapture: Vec<String>,
+    /// (table, column) pairs to anchor as a SHA-256 digest from now on; the table is
+    /// captured too.
+    pub digest: Vec<(String, String)>,
+    /// (table, column) pairs to anchor with their value again.
+    pub no_digest: Vec<(String, String)>,
     /// Plan and report, change nothing.
     pub dry_run: bool,
     /// How long one DDL or LOCK TABLES waits for a table's metadata lock before it is
@@ -49,6 +61,16 @@ pub struct MigratePlan {
 pub const METADATA_LOCK_WAIT: Duration = Duration::from_secs(5);
 /// Tries of a DDL or LOCK TABLES that waited out the metadata lock wait.
 pub const METADATA_LOCK_TRIES: u32 = 3;
+
+impl MigratePlan {
+    /// Parse `table.column` (split at the first dot).
+    pub fn parse_column(spec: &str) -> Result<(String, String), CaptureError> {
+        match spec.trim().split_once('.') {
+            Some((t, c)) if !t.is_empty() && !c.is_empty() => Ok((t.to_string(), c.to_string())),
+            _ => Err(CaptureError::DigestSpec(spec.to_string())),
+        }
+    }
+}
 
 /// What was done (or, with `dry_run`, would be done).
 #[derive(Debug, Clone, Default)]
@@ -73,6 +95,10 @@ pub struct TableChange {
     pub action: TableAction,
     /// Tracking columns (and the `certyo_verify` index) added.
     pub columns_added: Vec<String>,
+    /// Foreign keys whose cascading actions change this table without firing triggers.
+    pub cascades: Vec<Cascade>,
+    /// Columns anchored as a SHA-256 digest.
+    pub digest_columns: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,8 +283,24 @@ async fn migrate_locked(
         .await
         .map_err(|e| MigrateError::from_sqlx("setting lock_wait_timeout", schema, e))?;
     let mut shapes: Vec<TableShape> = Vec::new();
-    for name in &plan.tables {
-        shapes.push(capture::inspect_for_capture(conn, schema, name).await?);
+    let mut cascades: Vec<Vec<Cascade>> = Vec::new();
+    let mut tables = plan.tables.clone();
+    for (t, _) in plan.digest.iter().chain(&plan.no_digest) {
+        if !tables.contains(t) {
+            tables.push(t.clone());
+        }
+    }
+    for name in &tables {
+        let mut shape = capture::inspect_for_capture(conn, schema, name).await?;
+        for (t, c) in plan.digest.iter().filter(|(t, _)| t == name) {
+            set_digest(&mut shape, t, c, true)?;
+        }
+        for (t, c) in plan.no_digest.iter().filter(|(t, _)| t == name) {
+            set_digest(&mut shape, t, c, false)?;
+        }
+        capture::triggers::generate(&shape)?;
+        cascades.push(capture::cascades(conn, schema, name).await?);
+        shapes.push(shape);
     }
     for name in &plan.uncapture {
         capture::check_name(name)?;
@@ -275,39 +317,74 @@ async fn migrate_locked(
         ..MigrateReport::default()
     };
 
-    // 2. The queue schema.
-    let pending = schema::pending(conn).await.map_err(|e| MigrateError::Db {
+    // 2. The queue schema, in version order.
+    let mut pending = schema::pending(conn).await.map_err(|e| MigrateError::Db {
         doing: "reading the queue schema history".into(),
         message: e.to_string(),
         code: None,
     })?;
+    pending.sort_by_key(|m| m.version);
     if !pending.is_empty() {
         report.schema_migrations = pending.iter().map(|m| m.name.clone()).collect();
+        // Printed with refinery's bookkeeping, so a pasted dry run equals a migrate.
         report
             .statements
-            .extend(pending.iter().map(|m| m.sql.trim().to_string()));
+            .push(schema::history_create_sql().to_string());
+        for m in &pending {
+            report.statements.push(m.sql.trim().to_string());
+            report.statements.push(m.record_sql.clone());
+        }
         if !plan.dry_run {
             let applied = schema::apply(conn).await?;
             report.schema_migrations = applied;
         }
     }
 
-    // 3. Capture. Tables captured before the registry existed are adopted into it.
-    let existing = capture::existing_triggers(conn, schema).await?;
+    // 3. Tables captured before the registry existed are adopted into it.
+    let adopted = capture::existing_triggers(conn, schema).await?;
     if !plan.dry_run {
         let registered: Vec<String> = registry::list(conn)
             .await?
             .into_iter()
             .map(|r| r.table)
             .collect();
-        for t in &existing {
+        for t in &adopted {
             if !registered.contains(&t.table) && !plan.uncapture.contains(&t.table) {
                 registry::register(conn, &t.table, registry::Source::Trigger, None).await?;
             }
         }
     }
+
+    // 4. Digest options, remembered for later runs.
     for shape in &shapes {
-        let cp = capture::plan_capture(shape, &existing);
+        let stored = capture::introspect::digest_columns(conn, &shape.name).await?;
+        for c in &shape.columns {
+            let file = match (c.digest, stored.contains(&c.name)) {
+                (true, false) => include_str!("../sql/capture_digest_add.sql"),
+                (false, true) => include_str!("../sql/capture_digest_remove.sql"),
+                _ => continue,
+            };
+            let sql = fill(
+                statement(file),
+                &[("table_name", &shape.name), ("column_name", &c.name)],
+            );
+            if !plan.dry_run {
+                exec(
+                    conn,
+                    schema,
+                    &sql,
+                    format!("recording the digest option of `{}`", shape.name),
+                )
+                .await?;
+            }
+            report.statements.push(sql);
+        }
+    }
+
+    // 5. Capture.
+    let existing = capture::existing_triggers(conn, schema).await?;
+    for (shape, cascades) in shapes.iter().zip(cascades) {
+        let cp = capture::plan_capture(shape, &existing)?;
         if !plan.dry_run {
             apply_capture(conn, schema, &cp, &existing, wait).await?;
             registry::register(conn, &shape.name, registry::Source::Trigger, None).await?;
@@ -317,14 +394,21 @@ async fn migrate_locked(
             table: cp.table.clone(),
             action: match cp.triggers {
                 TriggerState::Current => TableAction::Unchanged,
-                TriggerState::Drifted => TableAction::Regenerated,
+                TriggerState::Drifted | TriggerState::Unrenderable => TableAction::Regenerated,
                 TriggerState::Missing => TableAction::Installed,
             },
             columns_added: cp.columns_added.clone(),
+            cascades,
+            digest_columns: shape
+                .columns
+                .iter()
+                .filter(|c| c.digest)
+                .map(|c| c.name.clone())
+                .collect(),
         });
     }
 
-    // 4. Uncapture.
+    // 6. Uncapture.
     for name in &plan.uncapture {
         let drops = capture::plan_uncapture(name, &existing);
         if !plan.dry_run {
@@ -347,10 +431,36 @@ async fn migrate_locked(
                 TableAction::Uncaptured
             },
             columns_added: Vec::new(),
+            cascades: Vec::new(),
+            digest_columns: Vec::new(),
         });
         report.statements.extend(drops);
     }
     Ok(report)
+}
+
+/// Turn the digest option of `table`.`column` on or off in the shape to be generated.
+fn set_digest(
+    shape: &mut TableShape,
+    table: &str,
+    column: &str,
+    on: bool,
+) -> Result<(), CaptureError> {
+    let Some(c) = shape.columns.iter_mut().find(|c| c.name == column) else {
+        return Err(CaptureError::DigestUnknownColumn {
+            table: table.to_string(),
+            column: column.to_string(),
+        });
+    };
+    if on && (!capture::render::Kind::of(c).digestible() || c.is_tracking()) {
+        return Err(CaptureError::DigestType {
+            table: table.to_string(),
+            column: column.to_string(),
+            column_type: c.column_type.clone(),
+        });
+    }
+    c.digest = on;
+    Ok(())
 }
 
 async fn apply_capture(
@@ -371,10 +481,21 @@ async fn apply_capture(
         )
         .await?;
     }
+    if cp.trigger_statements.is_empty() {
+        return Ok(());
+    }
+    // The trigger statements set the session's sql_mode and collation (SET NAMES); put
+    // the caller's back after, the connection may serve others.
+    let (mode, collation): (String, String) =
+        sqlx::query_as(include_str!("../sql/capture_session_mode_get.sql"))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| MigrateError::from_sqlx("reading the session's sql_mode", schema, e))?;
+    let mut result = Ok(());
     let mut dropped = false;
-    for (i, sql) in cp.trigger_statements.iter().enumerate() {
+    for sql in &cp.trigger_statements {
         let doing = format!("installing the capture triggers of `{}`", cp.table);
-        let step = if i == 0 {
+        let step = if capture::is_lock_statement(sql) {
             // LOCK TABLES: the one statement that waits for the application.
             exec_waiting(conn, schema, &cp.table, sql, "locking the table", wait).await
         } else {
@@ -395,7 +516,7 @@ async fn apply_capture(
             let _ = sqlx::raw_sql(capture::unlock_statement())
                 .execute(&mut *conn)
                 .await;
-            return Err(match restored {
+            result = Err(match restored {
                 Ok(()) => e,
                 Err(r) => MigrateError::RestoreFailed {
                     table: cp.table.clone(),
@@ -403,8 +524,18 @@ async fn apply_capture(
                     restore: r.to_string(),
                 },
             });
+            break;
         }
     }
+    let restored = sqlx::query(include_str!("../sql/capture_session_mode_restore.sql"))
+        .bind(&mode)
+        .bind(&collation)
+        .execute(&mut *conn)
+        .await;
+    if let Err(e) = restored {
+        tracing::warn!(event = "migrate.sql_mode_restore", error = %e, "could not restore the session's sql_mode");
+    }
+    result?;
     tracing::debug!(event = "migrate.capture", table = %cp.table, triggers = ?cp.triggers, columns_added = ?cp.columns_added);
     Ok(())
 }
@@ -500,9 +631,17 @@ async fn exec(
 /// `certyo-queue migrate`: resolve settings, run, print a readable summary.
 pub async fn run_cli(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let cfg = DbConfig::from_args(&args.db)?;
+    let columns = |specs: &[String]| -> Result<Vec<(String, String)>, CaptureError> {
+        clean_names(specs)
+            .iter()
+            .map(|s| MigratePlan::parse_column(s))
+            .collect()
+    };
     let plan = MigratePlan {
         tables: clean_names(&args.tables),
         uncapture: clean_names(&args.uncapture),
+        digest: columns(&args.digest_columns)?,
+        no_digest: columns(&args.no_digest_columns)?,
         dry_run: args.dry_run,
         lock_wait: Some(args.lock_wait_timeout),
     };
@@ -517,6 +656,15 @@ pub async fn run_cli(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     let report = result.map_err(|e| anyhow::anyhow!("{}", one_line(&e.to_string())))?;
     print!("{}", summary(&report));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The warning printed for a foreign key whose cascades bypass `table`'s triggers.
+pub fn cascade_warning(table: &str, c: &Cascade) -> String {
+    format!(
+        "`{table}`: foreign key {} changes its rows without firing triggers; those changes are not captured (capture `{}` too and anchor the parent's change, or let the application make the change itself)",
+        c.describe(),
+        c.referenced_table
+    )
 }
 
 /// Refuse names that cannot be a table, with the true reason (before the generic
@@ -561,6 +709,11 @@ fn one_line(s: &str) -> String {
 pub fn summary(report: &MigrateReport) -> String {
     let mut out = String::new();
     if report.dry_run {
+        for t in &report.tables {
+            for c in &t.cascades {
+                out.push_str(&format!("-- warning: {}\n", cascade_warning(&t.table, c)));
+            }
+        }
         if report.statements.is_empty() {
             out.push_str("-- dry run: nothing to do, everything is up to date\n");
             return out;
@@ -594,7 +747,16 @@ pub fn summary(report: &MigrateReport) -> String {
         if !t.columns_added.is_empty() {
             out.push_str(&format!("; added {}", t.columns_added.join(", ")));
         }
+        if !t.digest_columns.is_empty() {
+            out.push_str(&format!(
+                "; anchored as SHA-256: {}",
+                t.digest_columns.join(", ")
+            ));
+        }
         out.push('\n');
+        for c in &t.cascades {
+            out.push_str(&format!("warning: {}\n", cascade_warning(&t.table, c)));
+        }
     }
     if !report.changed() {
         out.push_str("nothing to do: everything is up to date\n");

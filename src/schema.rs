@@ -28,6 +28,14 @@ pub struct SchemaMigration {
     pub version: u32,
     pub name: String,
     pub sql: String,
+    /// The statement recording it in the history table as refinery would (for
+    /// `--dry-run` output, which must leave the database as `migrate` does).
+    pub record_sql: String,
+}
+
+/// The history table as refinery creates it (for `--dry-run` output).
+pub fn history_create_sql() -> &'static str {
+    crate::capture::template::statement(include_str!("../sql/schema_history_create.sql"))
 }
 
 fn runner() -> refinery::Runner {
@@ -63,6 +71,22 @@ pub async fn pending(conn: &mut MySqlConnection) -> Result<Vec<SchemaMigration>,
             version: m.version(),
             name: m.to_string(),
             sql: m.sql().unwrap_or_default().to_string(),
+            record_sql: crate::capture::template::fill(
+                crate::capture::template::statement(include_str!(
+                    "../sql/schema_history_insert.sql"
+                )),
+                &[
+                    ("version", &m.version().to_string()),
+                    ("name", m.name()),
+                    (
+                        "applied_on",
+                        &OffsetDateTime::now_utc()
+                            .format(&Rfc3339)
+                            .unwrap_or_default(),
+                    ),
+                    ("checksum", &m.checksum().to_string()),
+                ],
+            ),
         })
         .collect())
 }

@@ -615,13 +615,19 @@ async fn table_meta(
             .filter(|shape| !shape.pk.is_empty() && shape.has_column("certyo_anchor_status"))
             .map(|shape| {
                 let key_join: Vec<String> = shape
-                    .pk
-                    .iter()
+                    .key_columns()
+                    .into_iter()
                     .enumerate()
                     .map(|(i, c)| {
+                        // Binary keys are hex in record_id (capture::render).
+                        let join = if capture::render::key_is_hex(c) {
+                            "key_join_hex"
+                        } else {
+                            "key_join"
+                        };
                         fill(
-                            fragment(&FRAGMENTS, "key_join"),
-                            &[("col", &quote_ident(c)), ("n", &i.to_string())],
+                            fragment(&FRAGMENTS, join),
+                            &[("col", &quote_ident(&c.name)), ("n", &i.to_string())],
                         )
                     })
                     .collect();

@@ -696,3 +696,147 @@ async fn migrate_behind_an_open_transaction_gives_up_quickly_and_leaves_capture_
     );
     db.finish().await;
 }
+
+/// Paste `sql` into the `mysql` command-line client (which strips comments) connected
+/// to `db`, as a user would; panics with the client's error.
+fn paste(db: &TestDb, sql: &str) {
+    use std::io::Write;
+    let url = reqwest::Url::parse(&db.url()).unwrap();
+    let mut cmd = std::process::Command::new("mysql");
+    cmd.arg(format!("--host={}", url.host_str().unwrap_or("127.0.0.1")))
+        .arg(format!("--port={}", url.port().unwrap_or(3306)))
+        .arg(format!("--user={}", url.username()))
+        .arg(&db.name)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(pw) = url.password() {
+        cmd.env("MYSQL_PWD", pw);
+    }
+    let mut child = cmd.spawn().expect("the mysql client is installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(sql.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "pasting failed: {}\n{sql}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn dry_run_output(db: &TestDb) -> String {
+    let out = std::process::Command::new(common::bin())
+        .args([
+            "migrate",
+            "--dry-run",
+            "--table",
+            "products",
+            "--database-url",
+            &db.url(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[tokio::test]
+async fn dry_run_output_pasted_into_the_mysql_client_equals_a_migrate() {
+    let db = TestDb::empty().await;
+    db.exec(PRODUCTS).await;
+
+    // A fresh database: the schema in version order, refinery's history, the triggers.
+    let sql = dry_run_output(&db);
+    let v1 = sql
+        .find("CREATE TABLE IF NOT EXISTS certyo_queue (")
+        .unwrap();
+    let v4 = sql.find("DROP INDEX idx_unprocessed").unwrap();
+    assert!(v1 < v4, "migrations in version order:\n{sql}");
+    paste(&db, &sql);
+    let again = migrate::run(&db.pool, &capture(&["products"]))
+        .await
+        .expect("migrate after the paste");
+    assert!(
+        !again.changed(),
+        "the paste left nothing to do: {:?}",
+        again.statements
+    );
+    let mut conn = db.pool.acquire().await.unwrap();
+    assert_eq!(
+        capture::trigger_state(&mut conn, &db.name, "products")
+            .await
+            .unwrap(),
+        TriggerState::Current,
+        "pasted triggers are current, comments stripped or not"
+    );
+    drop(conn);
+    db.exec("INSERT INTO products (sku, name, price) VALUES ('A', 'a', 1)")
+        .await;
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM certyo_queue").await, 1);
+
+    // A migrated database after an ALTER: only the triggers are replaced.
+    db.exec("ALTER TABLE products ADD COLUMN color VARCHAR(20) NULL")
+        .await;
+    let sql = dry_run_output(&db);
+    assert!(!sql.contains("certyo_queue_schema_history"), "{sql}");
+    paste(&db, &sql);
+    let out = std::process::Command::new(common::bin())
+        .args(["status", "--database-url", &db.url()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("products") && l.contains("current")),
+        "{stdout}"
+    );
+    db.exec("INSERT INTO products (sku, name, price, color) VALUES ('B', 'b', 1, 'red')")
+        .await;
+    let rows = queue_rows(&db).await;
+    assert_eq!(rows[1].2["color"], json!("red"));
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn migrate_puts_the_sessions_own_sql_mode_back_after_creating_triggers() {
+    let db = TestDb::new().await;
+    db.exec(PRODUCTS).await;
+    let pool = certyo_queue::db::connect(&db.cfg, 1).await.unwrap();
+    let read = || async {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT CAST(@@SESSION.sql_mode AS CHAR), CAST(@@SESSION.collation_connection AS CHAR)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let before = read().await;
+    let report = migrate::run(&pool, &capture(&["products"])).await.unwrap();
+    assert_eq!(report.tables[0].action, TableAction::Installed);
+    assert_eq!(
+        read().await,
+        before,
+        "one pooled connection, settings restored"
+    );
+    // The triggers themselves run with capture's settings, not the creator's.
+    let mode: String = sqlx::query_scalar(&format!(
+        "SELECT CAST(SQL_MODE AS CHAR) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '{}' AND TRIGGER_NAME = 'certyo_products_ai'",
+        db.name
+    ))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(mode, "NO_ENGINE_SUBSTITUTION");
+    pool.close().await;
+    db.finish().await;
+}

@@ -12,15 +12,46 @@ use super::CaptureError;
 pub const TRACKING_PREFIX: &str = "certyo_";
 
 /// Tables that are ours and must never be captured.
-const RESERVED: &[&str] = &["certyo_queue", crate::schema::HISTORY_TABLE];
+const RESERVED: &[&str] = &[
+    "certyo_queue",
+    crate::schema::HISTORY_TABLE,
+    "certyo_queue_backfill",
+    "certyo_capture_digest",
+];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Which server a table lives on (a few renderings need engine-specific SQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    #[default]
+    MySql,
+    MariaDb,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Column {
     pub name: String,
     /// `ON UPDATE CURRENT_TIMESTAMP`: kept in payloads, left out of change detection.
     pub on_update: bool,
     /// A character column: compared as bytes so case-only changes count.
     pub text: bool,
+    /// information_schema DATA_TYPE, lowercase (`int`, `varchar`, `timestamp`, …).
+    pub data_type: String,
+    /// information_schema COLUMN_TYPE (`int unsigned`, `binary(16)`, …).
+    pub column_type: String,
+    /// Fraction digits of TIME / DATETIME / TIMESTAMP (0 otherwise).
+    pub precision: u32,
+    /// CHARACTER_MAXIMUM_LENGTH (characters, or bytes for binary types).
+    pub char_length: Option<u64>,
+    /// NUMERIC_PRECISION (digits of DECIMAL).
+    pub numeric_precision: Option<u64>,
+    /// A generated column (VIRTUAL or STORED): in the payload, not compared.
+    pub generated: bool,
+    /// An INVISIBLE column: in the payload like any other.
+    pub invisible: bool,
+    /// MariaDB's JSON (LONGTEXT with CHECK (json_valid(col))), or MySQL's json.
+    pub json: bool,
+    /// Anchored as a SHA-256 of its value (`migrate --digest-column`).
+    pub digest: bool,
 }
 
 impl Column {
@@ -38,6 +69,7 @@ pub struct TableShape {
     /// Primary key columns in key order.
     pub pk: Vec<String>,
     pub indexes: Vec<String>,
+    pub engine: Engine,
 }
 
 impl TableShape {
@@ -49,6 +81,88 @@ impl TableShape {
     pub fn has_column(&self, name: &str) -> bool {
         self.columns.iter().any(|c| c.name == name)
     }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The primary-key columns in key order.
+    pub fn key_columns(&self) -> Vec<&Column> {
+        self.pk.iter().filter_map(|n| self.column(n)).collect()
+    }
+}
+
+/// The server of this connection.
+pub async fn engine(conn: &mut MySqlConnection) -> Result<Engine, CaptureError> {
+    let version: String = sqlx::query_scalar(include_str!("../../sql/session_server_version.sql"))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(CaptureError::db("reading the server version"))?;
+    Ok(if version.contains("MariaDB") {
+        Engine::MariaDb
+    } else {
+        Engine::MySql
+    })
+}
+
+/// Columns of `table` set to be anchored as a digest; none before migration V6 (or when
+/// this user may not read the registry).
+pub async fn digest_columns(
+    conn: &mut MySqlConnection,
+    table: &str,
+) -> Result<Vec<String>, CaptureError> {
+    match sqlx::query_scalar::<_, String>(include_str!("../../sql/capture_digest_list.sql"))
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+    {
+        Ok(cols) => Ok(cols),
+        // 42S02: no V6 yet. 42000 (1142): a user without SELECT on it, e.g. `work`'s
+        // least-privilege user: write-back and verification do not need the options.
+        Err(sqlx::Error::Database(d))
+            if matches!(d.code().as_deref(), Some("42S02") | Some("42000")) =>
+        {
+            Ok(Vec::new())
+        }
+        Err(e) => Err(CaptureError::Db {
+            context: "reading the digest columns (certyo_capture_digest)",
+            source: e,
+        }),
+    }
+}
+
+/// MariaDB's JSON columns of `table`: those with CHECK (json_valid(`col`)).
+async fn mariadb_json_columns(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    table: &str,
+) -> Result<Vec<String>, CaptureError> {
+    let rows = sqlx::query(include_str!("../../sql/capture_json_columns_mariadb.sql"))
+        .bind(schema)
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(CaptureError::db("reading the table's CHECK constraints"))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let t: String = row
+            .try_get(0)
+            .map_err(CaptureError::db("decoding CHECK constraints"))?;
+        let clause: String = row
+            .try_get(1)
+            .map_err(CaptureError::db("decoding CHECK constraints"))?;
+        if t != table {
+            continue;
+        }
+        let clause = clause.trim();
+        if let Some(col) = clause
+            .strip_prefix("json_valid(`")
+            .and_then(|r| r.strip_suffix("`)"))
+        {
+            out.push(col.to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// Refuse names that would need more than plain backtick quoting.
@@ -100,15 +214,38 @@ pub async fn inspect(
         let pk_position: Option<i64> = row
             .try_get(4)
             .map_err(CaptureError::db("decoding columns"))?;
+        let data_type: Option<String> = row
+            .try_get(5)
+            .map_err(CaptureError::db("decoding columns"))?;
+        let column_type: Option<String> = row
+            .try_get(6)
+            .map_err(CaptureError::db("decoding columns"))?;
+        let precision: Option<i64> = row
+            .try_get(7)
+            .map_err(CaptureError::db("decoding columns"))?;
+        let char_length: Option<i64> = row
+            .try_get(8)
+            .map_err(CaptureError::db("decoding columns"))?;
+        let numeric_precision: Option<i64> = row
+            .try_get(9)
+            .map_err(CaptureError::db("decoding columns"))?;
         if let Some(pos) = pk_position {
             pk.push((pos, column.clone()));
         }
+        let extra = extra.unwrap_or_default().to_ascii_lowercase();
+        let data_type = data_type.unwrap_or_default();
         columns.push(Column {
-            on_update: extra
-                .unwrap_or_default()
-                .to_ascii_lowercase()
-                .contains("on update"),
+            on_update: extra.contains("on update"),
             text: charset.is_some(),
+            json: data_type == "json",
+            data_type,
+            column_type: column_type.unwrap_or_default(),
+            precision: precision.unwrap_or(0).clamp(0, 6) as u32,
+            char_length: char_length.and_then(|n| u64::try_from(n).ok()),
+            numeric_precision: numeric_precision.and_then(|n| u64::try_from(n).ok()),
+            generated: extra.contains("generated"),
+            invisible: extra.contains("invisible"),
+            digest: false,
             name: column,
         });
     }
@@ -116,6 +253,19 @@ pub async fn inspect(
         return Ok(None);
     }
     pk.sort();
+    let engine = engine(conn).await?;
+    if engine == Engine::MariaDb {
+        for json in mariadb_json_columns(conn, schema, name).await? {
+            if let Some(c) = columns.iter_mut().find(|c| c.name == json) {
+                c.json = true;
+            }
+        }
+    }
+    for digest in digest_columns(conn, name).await? {
+        if let Some(c) = columns.iter_mut().find(|c| c.name == digest) {
+            c.digest = true;
+        }
+    }
     let index_rows = sqlx::query(include_str!("../../sql/capture_table_indexes.sql"))
         .bind(schema)
         .bind(name)
@@ -141,6 +291,7 @@ pub async fn inspect(
         columns,
         pk: pk.into_iter().map(|(_, c)| c).collect(),
         indexes,
+        engine,
     }))
 }
 

@@ -34,7 +34,7 @@ use sqlx::{Acquire, MySql, Row};
 use tokio_util::sync::CancellationToken;
 
 use crate::capture::template::{fill, fragment, fragments, quote_ident, statement};
-use crate::capture::{self, triggers, CaptureError, TableShape, TriggerState};
+use crate::capture::{self, render, triggers, CaptureError, TableShape, TriggerState};
 use crate::cli::BackfillArgs;
 use crate::config::DbConfig;
 use crate::error::DbError;
@@ -137,7 +137,7 @@ pub async fn run(
         .await
         .map_err(DbError::query("connecting for backfill"))?;
     let shape = captured_shape(&mut conn, schema, table).await?;
-    let sql = TableSql::new(&shape);
+    let sql = TableSql::new(&shape)?;
     let estimated_rows = sqlx::query_scalar::<_, i64>(statement(include_str!(
         "../../sql/backfill_estimate_rows.sql"
     )))
@@ -216,6 +216,10 @@ async fn captured_shape(
     match capture::trigger_state(conn, schema, table).await? {
         TriggerState::Current if !shape.pk.is_empty() => Ok(shape),
         TriggerState::Drifted => Err(BackfillError::Drifted(table.to_string())),
+        TriggerState::Unrenderable => Err(match capture::triggers::generate(&shape) {
+            Err(e) => e.into(),
+            Ok(_) => BackfillError::Drifted(table.to_string()),
+        }),
         _ => Err(BackfillError::NotCaptured(table.to_string())),
     }
 }
@@ -421,7 +425,7 @@ fn bind_all<'q>(
             .pk
             .get(*col)
             .and_then(|name| shape.columns.iter().find(|c| &c.name == name))
-            .is_none_or(|c| c.text);
+            .is_none_or(|c| c.text || render::key_is_hex(c));
         q = if text_column {
             q.bind(value.clone())
         } else if let Ok(i) = value.parse::<i64>() {
@@ -444,14 +448,18 @@ struct Predicate {
 /// The table's backfill statements, with `{after}` / `{upto}` left to fill per chunk.
 struct TableSql {
     cols: Vec<String>,
+    /// Per key column: its bind marker (`?` or `UNHEX(?)` for a hex-kept binary key).
+    params: Vec<&'static str>,
     chunk_end: String,
     last_key: String,
     enqueue: String,
 }
 
 impl TableSql {
-    fn new(shape: &TableShape) -> Self {
+    fn new(shape: &TableShape) -> Result<Self, CaptureError> {
         let frags = fragments(include_str!("../../sql/backfill_fragments.sql"));
+        let key = shape.key_columns();
+        let hex: Vec<bool> = key.iter().map(|c| render::key_is_hex(c)).collect();
         let cols: Vec<String> = shape
             .pk
             .iter()
@@ -463,7 +471,19 @@ impl TableSql {
                 .collect::<Vec<_>>()
                 .join(sep)
         };
-        let key_text = each("key_text", ", ");
+        let key_text = cols
+            .iter()
+            .zip(&hex)
+            .map(|(c, &h)| {
+                let name = if h { "key_hex" } else { "key_text" };
+                fill(fragment(&frags, name), &[("col", c)])
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let params = hex
+            .iter()
+            .map(|&h| fragment(&frags, if h { "param_hex" } else { "param" }))
+            .collect();
         let order = each("asc", ", ");
         let order_desc = each("desc", ", ");
         let table = quote_ident(&shape.name);
@@ -485,16 +505,17 @@ impl TableSql {
             &common(include_str!("../../sql/backfill_enqueue.sql")),
             &[
                 ("table_name", &shape.name),
-                ("record_id", &triggers::record_id(shape, "src")),
-                ("payload", &triggers::payload(shape, "src")),
+                ("record_id", &triggers::record_id(shape, "src")?),
+                ("payload", &triggers::payload(shape, "src")?),
             ],
         );
-        TableSql {
+        Ok(TableSql {
             chunk_end: common(include_str!("../../sql/backfill_chunk_end.sql")),
             last_key: common(include_str!("../../sql/backfill_last_key.sql")),
             enqueue,
             cols,
-        }
+            params,
+        })
     }
 
     /// `key > last` over the full key (TRUE for the first chunk).
@@ -522,7 +543,10 @@ impl TableSql {
         for i in 0..self.cols.len() {
             let mut terms = Vec::new();
             for (j, (col, value)) in self.cols.iter().zip(values).take(i).enumerate() {
-                terms.push(fill(fragment(&frags, "eq"), &[("col", col)]));
+                terms.push(fill(
+                    fragment(&frags, "eq"),
+                    &[("col", col), ("param", self.params[j])],
+                ));
                 binds.push((j, value.clone()));
             }
             let this_op = if i + 1 == self.cols.len() {
@@ -530,7 +554,10 @@ impl TableSql {
             } else {
                 op
             };
-            terms.push(fill(fragment(&frags, this_op), &[("col", &self.cols[i])]));
+            terms.push(fill(
+                fragment(&frags, this_op),
+                &[("col", &self.cols[i]), ("param", self.params[i])],
+            ));
             binds.push((i, values[i].clone()));
             alternatives.push(format!("({})", terms.join(" AND ")));
         }

@@ -93,6 +93,10 @@ pub struct TableStatus {
     pub triggers: TriggerHealth,
     /// Names of our triggers that should exist and don't.
     pub missing_triggers: Vec<String>,
+    /// Foreign keys whose ON UPDATE / ON DELETE actions change this table's rows
+    /// without firing its triggers (those changes are not captured), e.g.
+    /// "`fk_line_order` (ON DELETE CASCADE from `orders`)".
+    pub cascading_foreign_keys: Vec<String>,
     /// Undelivered queue rows of this table.
     pub queue: TableQueue,
     /// Rows by `certyo_anchor_status`; null when the table has no tracking columns.
@@ -106,6 +110,8 @@ pub enum TriggerHealth {
     Drifted,
     Missing,
     NotCaptured,
+    /// Our triggers are there, but the table's current columns cannot be rendered.
+    Unrenderable,
 }
 
 impl TriggerHealth {
@@ -115,6 +121,7 @@ impl TriggerHealth {
             TriggerHealth::Drifted => "drifted",
             TriggerHealth::Missing => "missing",
             TriggerHealth::NotCaptured => "not_captured",
+            TriggerHealth::Unrenderable => "unrenderable",
         }
     }
 }
@@ -213,6 +220,7 @@ pub async fn collect(
                 TriggerState::Current => TriggerHealth::Current,
                 TriggerState::Drifted => TriggerHealth::Drifted,
                 TriggerState::Missing => TriggerHealth::NotCaptured,
+                TriggerState::Unrenderable => TriggerHealth::Unrenderable,
             }
         };
         match health {
@@ -223,6 +231,18 @@ pub async fn collect(
                 "table `{name}`: capture triggers missing ({}): changes are not captured; run `certyo-queue migrate --table {name}`",
                 missing.join(", ")
             )),
+            TriggerHealth::Unrenderable => {
+                let why = match capture::inspect(&mut conn, schema, &name).await? {
+                    Some(shape) => match triggers::generate(&shape) {
+                        Err(e) => e.to_string(),
+                        Ok(_) => "the table changed".to_string(),
+                    },
+                    None => "the table is gone".to_string(),
+                };
+                problems.push(format!(
+                    "table `{name}`: its capture triggers cannot render its current columns, so `migrate` cannot refresh them: {why}"
+                ))
+            }
             TriggerHealth::NotCaptured if !only.is_empty() => problems.push(format!(
                 "table `{name}` is not captured: run `certyo-queue migrate --table {name}`"
             )),
@@ -233,11 +253,21 @@ pub async fn collect(
         } else {
             None
         };
+        let cascading_foreign_keys = if health == TriggerHealth::NotCaptured {
+            Vec::new()
+        } else {
+            capture::cascades(&mut conn, schema, &name)
+                .await?
+                .iter()
+                .map(|c| c.describe())
+                .collect()
+        };
         tables.push(TableStatus {
             queue: by_table.get(&name).cloned().unwrap_or_default(),
             table: name,
             triggers: health,
             missing_triggers: missing,
+            cascading_foreign_keys,
             anchor,
         });
     }
@@ -454,6 +484,15 @@ pub fn render_text(s: &Status) -> String {
             out,
             "(in flight / retrying / dead: queue rows; Pending / Anchored / Failed: rows by certyo_anchor_status)"
         );
+        for t in &s.tables {
+            for fk in &t.cascading_foreign_keys {
+                let _ = writeln!(
+                    out,
+                    "note: `{}`: foreign key {fk} changes rows without firing triggers; those changes are not captured",
+                    t.table
+                );
+            }
+        }
     }
     if !s.problems.is_empty() {
         let _ = writeln!(out);

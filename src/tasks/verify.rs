@@ -114,6 +114,11 @@ pub struct VerifyReport {
 pub struct VerifyTable {
     pub name: String,
     pub pk_columns: Vec<String>,
+    /// Per key column: binary, kept as hex in record_id (read with HEX, matched with
+    /// UNHEX).
+    pub hex_key: Vec<bool>,
+    /// The record id expression the capture triggers use, over the bare table.
+    pub record_id_sql: Option<String>,
 }
 
 /// The verification job.
@@ -218,6 +223,8 @@ impl Verifier {
             .map(|t| VerifyTable {
                 name: t.name,
                 pk_columns: t.pk_columns,
+                hex_key: t.hex_key,
+                record_id_sql: t.record_id_sql,
             })
             .collect())
     }
@@ -498,15 +505,32 @@ impl TableSql {
             .pk_columns
             .iter()
             .enumerate()
-            .map(|(i, c)| format!("CAST({} AS CHAR) AS pk{i}", quote(c)))
+            .map(|(i, c)| {
+                if table.hex_key.get(i).copied().unwrap_or(false) {
+                    format!("LOWER(HEX({})) AS pk{i}", quote(c))
+                } else {
+                    format!("CAST({} AS CHAR) AS pk{i}", quote(c))
+                }
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let pk_match = table
             .pk_columns
             .iter()
-            .map(|c| format!("{} = ?", quote(c)))
+            .enumerate()
+            .map(|(i, c)| {
+                if table.hex_key.get(i).copied().unwrap_or(false) {
+                    format!("{} = UNHEX(?)", quote(c))
+                } else {
+                    format!("{} = ?", quote(c))
+                }
+            })
             .collect::<Vec<_>>()
             .join(" AND ");
+        let record_id = table
+            .record_id_sql
+            .clone()
+            .unwrap_or_else(|| record_id_expr(&table.pk_columns));
         let keep: String = keep
             .iter()
             .map(|c| format!(",\n    {0} = {0}", quote(c)))
@@ -515,7 +539,7 @@ impl TableSql {
             template
                 .replace("{table}", &t)
                 .replace("{pk_values}", &pk_values)
-                .replace("{record_id}", &record_id_expr(&table.pk_columns))
+                .replace("{record_id}", &record_id)
                 .replace("{pk_match}", &pk_match)
                 .replace("{keep}", &keep)
         };

@@ -1,0 +1,7 @@
+-- capture: the columns of table ? that `migrate --digest-column` set to be anchored as a
+-- SHA-256 digest instead of their value (migration V6). Index: PRIMARY (table_name,
+-- column_name) prefix. Locks: nothing (plain read). A missing table (42S02: V6 not yet
+-- applied) means no digest columns.
+SELECT CAST(column_name AS CHAR) AS column_name
+FROM certyo_capture_digest
+WHERE table_name = ?

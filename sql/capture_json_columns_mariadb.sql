@@ -1,0 +1,8 @@
+-- capture, MariaDB only: the CHECK constraints of one table. MariaDB's JSON type is
+-- LONGTEXT plus CHECK (json_valid(`col`)), so information_schema.COLUMNS says
+-- `longtext`; a column whose check clause is exactly json_valid(`col`) is rendered as
+-- JSON. (MySQL has a real json DATA_TYPE and no TABLE_NAME in this view.) Reads
+-- information_schema only (no data locks).
+SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(CHECK_CLAUSE AS CHAR) AS check_clause
+FROM information_schema.CHECK_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?
