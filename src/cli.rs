@@ -241,6 +241,10 @@ pub struct VerifyArgs {
     pub api: ApiArgs,
     #[command(flatten)]
     pub schedule: ScheduleArgs,
+    /// Stop after checking this many rows (default: run rounds until no row is due, or
+    /// until the API keeps failing).
+    #[arg(long)]
+    pub max_rows: Option<u64>,
 }
 
 /// `status`: exit code 0 when healthy, 2 when something needs attention (dead letters,

@@ -26,7 +26,7 @@ fn capture(tables: &[&str]) -> MigratePlan {
 /// (id, op_type, record_id, payload) of the queue rows of `table`, in order.
 async fn queue(db: &TestDb, table: &str) -> Vec<(i64, String, String, Value)> {
     let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT id, CAST(op_type AS CHAR), record_id, CAST(payload AS CHAR) FROM certyo_queue WHERE table_name = ? ORDER BY id",
+        "SELECT id, CAST(op_type AS CHAR), CAST(record_id AS CHAR), CAST(payload AS CHAR) FROM certyo_queue WHERE table_name = ? ORDER BY id",
     )
     .bind(table)
     .fetch_all(&db.pool)
@@ -544,7 +544,7 @@ async fn values_past_max_allowed_packet_never_fail_the_applications_statement() 
         .expect("the application's insert of a large blob succeeds");
     // Read on the server: the payloads are too large to fetch or sort comfortably.
     let mut rows: Vec<NoteRow> = sqlx::query_as(
-        "SELECT record_id,
+        "SELECT CAST(record_id AS CHAR),
                     CAST(JSON_UNQUOTE(JSON_EXTRACT(payload, '$.certyo_error')) AS CHAR),
                     CAST(LENGTH(JSON_UNQUOTE(JSON_EXTRACT(payload, '$.body'))) AS SIGNED),
                     CAST(JSON_TYPE(JSON_EXTRACT(payload, '$.raw')) AS CHAR),
@@ -651,7 +651,7 @@ async fn a_key_whose_json_escaping_passes_record_id_still_never_fails_the_write(
         .await
         .expect("the application's insert succeeds");
     drop(conn.detach());
-    let ids: Vec<String> = sqlx::query_scalar("SELECT record_id FROM certyo_queue")
+    let ids: Vec<String> = sqlx::query_scalar("SELECT CAST(record_id AS CHAR) FROM certyo_queue")
         .fetch_all(&db.pool)
         .await
         .unwrap();

@@ -222,7 +222,7 @@ fn assert_same(actual: &Value, expected: &Value, what: &str) {
 /// (op_type, record_id, payload text) of the queue rows, in order.
 async fn queue(db: &TestDb) -> Vec<(String, String, String)> {
     sqlx::query_as(
-        "SELECT CAST(op_type AS CHAR), record_id, CAST(payload AS CHAR) FROM certyo_queue ORDER BY id",
+        "SELECT CAST(op_type AS CHAR), CAST(record_id AS CHAR), CAST(payload AS CHAR) FROM certyo_queue ORDER BY id",
     )
     .fetch_all(&db.pool)
     .await

@@ -349,3 +349,51 @@ async fn server_errors_leave_rows_for_the_next_round() {
     assert_eq!(r.anchored, 4, "{r:?}");
     t.finish().await;
 }
+
+/// One-shot `verify` runs rounds until no row is due: 1,200 delivered rows with a
+/// round size of 500 are all checked and anchored by one command, with progress lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_shot_verify_runs_until_nothing_is_due() {
+    let db = common::TestDb::with_products().await;
+    db.insert_products(1200).await;
+    let emu = emulator::start(EmulatorConfig {
+        anchor_delay: Duration::ZERO,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut w = common::process::Worker::spawn("verify-all", &db.url(), &emu.url(), &[]);
+    wait_until(Duration::from_secs(60), "1200 rows Pending", || async {
+        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_anchor_status = 'Pending'")
+            .await
+            == 1200
+    })
+    .await;
+    w.term();
+    assert!(w.wait_exit(Duration::from_secs(30)).await.success());
+
+    let mut cmd =
+        common::process::command(&["verify", "--verify-after", "0s", "--verify-batch", "500"]);
+    cmd.env("DATABASE_URL", db.url())
+        .env("CERTYO_BASE_URL", emu.url())
+        .env("CERTYO_API_KEY", emulator::DEFAULT_API_KEY)
+        .env("CERTYO_TENANT_ID", emulator::DEFAULT_TENANT_ID);
+    let out =
+        tokio::task::spawn_blocking(move || common::process::run(cmd, Duration::from_secs(120)))
+            .await
+            .unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("1200 rows checked") && out.stdout.contains("1200 anchored"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("round 3:"), "{}", out.stderr);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM products WHERE certyo_anchor_status = 'Anchored'")
+            .await,
+        1200
+    );
+    emu.stop().await;
+    db.finish().await;
+}

@@ -185,6 +185,11 @@ pub async fn inspect(
     schema: &str,
     name: &str,
 ) -> Result<Option<TableShape>, CaptureError> {
+    let case_blind: i64 =
+        sqlx::query_scalar(include_str!("../../sql/capture_lower_case_table_names.sql"))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(CaptureError::db("reading lower_case_table_names"))?;
     let rows = sqlx::query(include_str!("../../sql/capture_table_columns.sql"))
         .bind(schema)
         .bind(name)
@@ -193,15 +198,21 @@ pub async fn inspect(
         .map_err(CaptureError::db(
             "reading the table's columns from information_schema",
         ))?;
+    // The table's name as the server stores it: with lower_case_table_names set, a
+    // name given in another case is the same table (as the server itself treats it).
+    let mut stored: Option<String> = None;
     let mut columns = Vec::new();
     let mut pk: Vec<(i64, String)> = Vec::new();
     for row in rows {
         let table: String = row
             .try_get(0)
             .map_err(CaptureError::db("decoding columns"))?;
-        if table != name {
+        let same =
+            table == name || (case_blind != 0 && table.to_lowercase() == name.to_lowercase());
+        if !same {
             continue;
         }
+        stored.get_or_insert_with(|| table.clone());
         let column: String = row
             .try_get(1)
             .map_err(CaptureError::db("decoding columns"))?;
@@ -252,6 +263,8 @@ pub async fn inspect(
     if columns.is_empty() {
         return Ok(None);
     }
+    let stored_name = stored.clone().unwrap_or_else(|| name.to_string());
+    let name = stored_name.as_str();
     pk.sort();
     let engine = engine(conn).await?;
     if engine == Engine::MariaDb {
@@ -282,12 +295,12 @@ pub async fn inspect(
         let index: String = row
             .try_get(1)
             .map_err(CaptureError::db("decoding indexes"))?;
-        if table == name {
+        if Some(&table) == stored.as_ref() {
             indexes.push(index);
         }
     }
     Ok(Some(TableShape {
-        name: name.to_string(),
+        name: stored.unwrap_or_else(|| name.to_string()),
         columns,
         pk: pk.into_iter().map(|(_, c)| c).collect(),
         indexes,

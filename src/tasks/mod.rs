@@ -339,7 +339,8 @@ pub async fn run_cleanup_cli(args: &CleanupArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `certyo-queue verify`: one round, under the verification leader lock.
+/// `certyo-queue verify`: rounds until no row is due (or `--max-rows`), under the
+/// verification leader lock.
 pub async fn run_verify_cli(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let db = DbConfig::from_args(&args.db)?;
     let cfg = ScheduleConfig::from_args(&args.schedule)?;
@@ -356,11 +357,41 @@ pub async fn run_verify_cli(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let verifier = Verifier::new(pool.clone(), client, schema, cfg.verify)?;
-    let result = verifier.run_once(&CancellationToken::new()).await;
+    // Rounds until nothing is due: rows answered "not yet" are pushed back, Anchored and
+    // Failed ones leave Pending, so a round that checks nothing is the end. A round
+    // with API errors ends the run too (its rows would only be asked again at once).
+    let mut total = VerifyReport::default();
+    let mut rounds = 0u64;
+    let result = loop {
+        let round = match verifier.run_once(&CancellationToken::new()).await {
+            Ok(r) => r,
+            Err(e) => break Err(e),
+        };
+        rounds += 1;
+        total.tables = total.tables.max(round.tables);
+        total.checked += round.checked;
+        total.anchored += round.anchored;
+        total.not_yet += round.not_yet;
+        total.failed += round.failed;
+        total.retry_later += round.retry_later;
+        total.superseded += round.superseded;
+        total.elapsed += round.elapsed;
+        if round.checked > 0 {
+            eprintln!(
+                "verify: round {rounds}: {} checked ({} anchored, {} not yet, {} failed); {} so far",
+                round.checked, round.anchored, round.not_yet, round.failed, total.checked
+            );
+        }
+        let capped = args.max_rows.is_some_and(|m| total.checked >= m);
+        if round.checked == 0 || round.retry_later > 0 || capped {
+            break Ok(());
+        }
+    };
     leader.release().await;
-    let r = result?;
+    result?;
+    let r = total;
     println!(
-        "verify: {} rows checked in {} tables: {} anchored, {} not yet, {} failed, {} left for a retry, {} changed meanwhile ({} ms)",
+        "verify: {} rows checked in {} tables over {rounds} round(s): {} anchored, {} not yet, {} failed, {} left for a retry, {} changed meanwhile ({} ms)",
         r.checked,
         r.tables,
         r.anchored,
