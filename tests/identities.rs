@@ -93,3 +93,54 @@ async fn migrate_and_status_find_our_triggers_under_no_backslash_escapes() {
     drop(conn);
     db.finish().await;
 }
+
+/// With `lower_case_table_names = 1` the server stores `Products` as `products` and
+/// treats both names as one table; `migrate --table Products` captures it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn table_names_follow_lower_case_table_names() {
+    use certyo_queue::config::DbConfig;
+    use common::throwaway_mariadb::{Options, ThrowawayMariaDb};
+
+    let server = tokio::task::spawn_blocking(|| {
+        ThrowawayMariaDb::start(Options {
+            extra_args: vec!["--lower-case-table-names=1".into()],
+            ..Options::default()
+        })
+    })
+    .await
+    .unwrap();
+    let admin = certyo_queue::db::connect(&DbConfig::parse(&server.url("mysql", "")).unwrap(), 1)
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE DATABASE shop; CREATE TABLE shop.Products (id INT PRIMARY KEY, name VARCHAR(20))",
+    )
+    .execute(&admin)
+    .await
+    .unwrap();
+    let pool = certyo_queue::db::connect(&DbConfig::parse(&server.url("shop", "")).unwrap(), 2)
+        .await
+        .unwrap();
+    let report = certyo_queue::migrate::run(
+        &pool,
+        &certyo_queue::migrate::MigratePlan {
+            tables: vec!["Products".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_or_else(|e| panic!("migrate --table Products: {e}"));
+    assert_eq!(report.tables.len(), 1, "{report:?}");
+    sqlx::query("INSERT INTO Products (id, name) VALUES (1, 'a')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM certyo_queue")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, 1, "the insert was captured");
+    pool.close().await;
+    admin.close().await;
+    server.stop();
+}
