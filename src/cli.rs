@@ -259,6 +259,9 @@ pub struct StatusArgs {
     /// Only this table (repeatable); a table named here that is not captured is a problem.
     #[arg(long = "table")]
     pub tables: Vec<String>,
+    /// A change still undelivered after this long needs attention (exit 2).
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub max_pending_age: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -96,7 +96,8 @@ async fn pending_in_flight_retrying_delivered_and_anchoring_are_counted() {
         "tracking-column updates enqueue nothing"
     );
 
-    let (code, v) = json(&db, &[]);
+    // Rows two hours old: within a --max-pending-age of 3h, pending work is no problem.
+    let (code, v) = json(&db, &["--max-pending-age", "3h"]);
     assert_eq!(code, 0, "pending work is not a problem: {v:#}");
     let q = &v["queue"];
     assert_eq!(q["pending"], 3, "{q}");
@@ -114,7 +115,7 @@ async fn pending_in_flight_retrying_delivered_and_anchoring_are_counted() {
     assert_eq!(p["anchor"]["anchored"], 1);
     assert_eq!(p["anchor"]["failed"], 1);
 
-    let r = status(&db, &[]);
+    let r = status(&db, &["--max-pending-age", "3h"]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("in flight"), "{}", r.stdout);
     assert!(
@@ -260,5 +261,29 @@ async fn a_database_without_the_queue_says_to_migrate() {
         "{}",
         r.stderr
     );
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_change_undelivered_past_max_pending_age_needs_attention_exit_2() {
+    let db = TestDb::with_products().await;
+    db.insert_products(2).await;
+    let r = status(&db, &[]);
+    assert_eq!(
+        r.code, 0,
+        "fresh changes are fine: {}{}",
+        r.stdout, r.stderr
+    );
+    db.exec("UPDATE certyo_queue SET created_at = NOW(6) - INTERVAL 2 HOUR")
+        .await;
+    let r = status(&db, &[]);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("oldest undelivered change"),
+        "{}",
+        r.stdout
+    );
+    let r = status(&db, &["--max-pending-age", "3h"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     db.finish().await;
 }

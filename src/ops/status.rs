@@ -504,6 +504,20 @@ pub fn render_text(s: &Status) -> String {
     out
 }
 
+/// A change undelivered for longer than `max` is a problem: delivery is stopped or far
+/// behind.
+pub fn limit_pending_age(status: &mut Status, max: std::time::Duration) {
+    if let Some(age) = status.queue.oldest_pending_age_seconds {
+        if age > max.as_secs_f64() {
+            status.problems.push(format!(
+                "the oldest undelivered change is {age:.0}s old (over --max-pending-age {}s): is `work` running, and can it reach Certyo? See its log and /readyz",
+                max.as_secs()
+            ));
+            status.healthy = false;
+        }
+    }
+}
+
 /// `certyo-queue status [--json] [--table T]…`: exit 0 healthy, 2 needs attention.
 pub async fn run_cli(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let db = DbConfig::from_args(&args.db)?;
@@ -511,7 +525,8 @@ pub async fn run_cli(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let pool = crate::db::connect(&db, 1).await?;
     let status = collect(&pool, &schema, &args.tables).await;
     pool.close().await;
-    let status = status?;
+    let mut status = status?;
+    limit_pending_age(&mut status, args.max_pending_age);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
