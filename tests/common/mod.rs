@@ -7,6 +7,7 @@
 
 pub mod process;
 pub mod throwaway_mariadb;
+pub mod throwaway_mysql;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};

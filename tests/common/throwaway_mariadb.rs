@@ -223,7 +223,7 @@ pub fn make_ca(dir: &Path, name: &str) -> PathBuf {
 
 /// Make `server-cert.pem`/`server-key.pem` in `dir` for 127.0.0.1 and localhost,
 /// signed by the CA `ca` made by [`make_ca`] in the same directory.
-fn make_server_cert(dir: &Path, ca: &str) {
+pub fn make_server_cert(dir: &Path, ca: &str) {
     let ext = dir.join("server.ext");
     std::fs::write(
         &ext,
