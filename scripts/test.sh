@@ -21,7 +21,11 @@ fi
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
 for url in "${servers[@]}"; do
   echo "test.sh: the whole suite on ${url%%:*}://…@${url##*@}" >&2
-  CERTYO_TEST_DATABASE_URL="$url" cargo test --locked
+  CERTYO_TEST_DATABASE_URL="$url" cargo test --locked 2>&1 | tee -a "$results"
 done
+# One closing line over every engine's run (cargo's last line is the doc tests' own).
+awk '/^test result:/ { p += $4; f += $6 } END { printf "total: %d passed, %d failed\n", p, f }' "$results"
