@@ -438,14 +438,18 @@ pub fn restore_statement(old: &ExistingTrigger) -> Option<String> {
 
 /// Is `sql` the LOCK TABLES statement `plan_capture` makes?
 pub fn is_lock_statement(sql: &str) -> bool {
-    let template = statement(include_str!("../sql/capture_lock_tables.sql"));
-    let head = template.split('{').next().unwrap_or(template);
-    sql.starts_with(head)
+    made_from(include_str!("../sql/capture_lock_tables.sql"), sql)
 }
 
 /// Is `sql` one of the DROP TRIGGER statements `plan_capture` makes?
 pub fn is_drop_statement(sql: &str) -> bool {
-    let template = statement(include_str!("../sql/capture_drop_trigger.sql"));
+    made_from(include_str!("../sql/capture_drop_trigger.sql"), sql)
+}
+
+/// Was `sql` filled in from the statement file `file` (same text up to its first
+/// placeholder)?
+fn made_from(file: &str, sql: &str) -> bool {
+    let template = statement(file);
     let head = template.split('{').next().unwrap_or(template);
     sql.starts_with(head)
 }

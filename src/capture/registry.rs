@@ -73,26 +73,25 @@ pub async fn register(
     source: Source,
     options: Option<&str>,
 ) -> Result<(), CaptureError> {
-    sqlx::query(include_str!("../../sql/capture_registry_upsert.sql"))
+    let q = sqlx::query(include_str!("../../sql/capture_registry_upsert.sql"))
         .bind(table)
         .bind(source.as_str())
-        .bind(options)
-        .execute(&mut *conn)
-        .await
-        .map_err(CaptureError::db(
-            "writing the capture registry (certyo_capture)",
-        ))?;
-    Ok(())
+        .bind(options);
+    write(conn, q).await
 }
 
 /// `table` is no longer captured.
 pub async fn unregister(conn: &mut MySqlConnection, table: &str) -> Result<(), CaptureError> {
-    sqlx::query(include_str!("../../sql/capture_registry_delete.sql"))
-        .bind(table)
-        .execute(&mut *conn)
-        .await
-        .map_err(CaptureError::db(
-            "writing the capture registry (certyo_capture)",
-        ))?;
+    let q = sqlx::query(include_str!("../../sql/capture_registry_delete.sql")).bind(table);
+    write(conn, q).await
+}
+
+async fn write(
+    conn: &mut MySqlConnection,
+    q: sqlx::query::Query<'_, sqlx::MySql, sqlx::mysql::MySqlArguments>,
+) -> Result<(), CaptureError> {
+    q.execute(&mut *conn).await.map_err(CaptureError::db(
+        "writing the capture registry (certyo_capture)",
+    ))?;
     Ok(())
 }
