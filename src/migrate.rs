@@ -584,7 +584,10 @@ async fn exec_waiting(
     wait: Duration,
 ) -> Result<(), MigrateError> {
     for attempt in 1..=METADATA_LOCK_TRIES {
-        match sqlx::raw_sql(sql).execute(&mut *conn).await {
+        match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await
+        {
             Ok(_) => return Ok(()),
             Err(e) if db::classify(&e) == db::DbErrorKind::LockConflict => {
                 tracing::warn!(
@@ -621,7 +624,7 @@ async fn exec(
     sql: &str,
     doing: String,
 ) -> Result<(), MigrateError> {
-    sqlx::raw_sql(sql)
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
         .execute(&mut *conn)
         .await
         .map(|_| ())

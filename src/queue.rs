@@ -95,7 +95,7 @@ pub async fn claim(
     }
 
     let check = expand_ids(CLAIM_BLOCKED, candidates.len());
-    let mut q = sqlx::query_scalar::<_, i64>(&check);
+    let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(check.as_str()));
     for row in &candidates {
         q = q.bind(row.id);
     }
@@ -106,7 +106,9 @@ pub async fn claim(
         .partition(|r| !blocked.contains(&r.id));
     if !chosen.is_empty() {
         let lease_sql = expand_ids(LEASE, chosen.len());
-        let mut q = sqlx::query(&lease_sql).bind(owner).bind(micros(lease));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(lease_sql.as_str()))
+            .bind(owner)
+            .bind(micros(lease));
         for row in &chosen {
             q = q.bind(row.id);
         }
@@ -114,7 +116,8 @@ pub async fn claim(
     }
     if !waiting.is_empty() {
         let defer_sql = expand_ids(DEFER, waiting.len());
-        let mut q = sqlx::query(&defer_sql).bind(micros(BLOCKED_DEFER));
+        let mut q =
+            sqlx::query(sqlx::AssertSqlSafe(defer_sql.as_str())).bind(micros(BLOCKED_DEFER));
         for row in &waiting {
             q = q.bind(row.id);
         }
@@ -141,7 +144,7 @@ async fn by_ids(
         return Ok(0);
     }
     let sql = expand_ids(template, ids.len());
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
     for b in head {
         q = match b {
             Bind::I64(v) => q.bind(*v),
@@ -175,7 +178,7 @@ pub async fn complete_in(
         return Ok(0);
     }
     let sql = expand_ids(COMPLETE, ids.len());
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
     for id in ids {
         q = q.bind(*id);
     }

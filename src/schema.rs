@@ -141,7 +141,7 @@ fn execute_all(
     Box::pin(async move {
         let mut tx = conn.begin().await?;
         for q in &queries {
-            sqlx::Executor::execute(&mut *tx, q.as_str()).await?;
+            sqlx::Executor::execute(&mut *tx, sqlx::AssertSqlSafe(q.as_str())).await?;
         }
         tx.commit().await?;
         Ok(queries.len())
@@ -153,7 +153,8 @@ fn query_history(
     query: String,
 ) -> BoxFuture<'_, Result<Vec<Migration>, sqlx::Error>> {
     Box::pin(async move {
-        let rows = sqlx::Executor::fetch_all(&mut *conn, query.as_str()).await?;
+        let rows =
+            sqlx::Executor::fetch_all(&mut *conn, sqlx::AssertSqlSafe(query.as_str())).await?;
         rows.iter()
             .map(|row| {
                 let version: i32 = row.try_get(0)?;

@@ -354,7 +354,7 @@ async fn write_back_on(
             .collect();
         if !done.is_empty() {
             let sql = expand_ids(include_str!("../sql/writeback_due_delete.sql"), done.len());
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
             for id in &done {
                 q = q.bind(*id);
             }
@@ -419,7 +419,7 @@ async fn queue_ids(
     context: &'static str,
 ) -> Result<HashSet<i64>, WriteBackError> {
     let sql = meta.statement_for(template, rows.len());
-    let ids: Vec<i64> = bind_rows(sqlx::query(&sql), rows)
+    let ids: Vec<i64> = bind_rows(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), rows)
         .fetch_all(&mut *conn)
         .await
         .map_err(db(context))?
@@ -469,7 +469,7 @@ async fn write_chunk(
         include_str!("../sql/writeback_newest_live.sql"),
         candidates.len(),
     );
-    let mut q = sqlx::query(&sql).bind(table);
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(table);
     for row in &candidates {
         q = q.bind(row.item.record_id.as_str());
     }
@@ -494,7 +494,7 @@ async fn write_chunk(
         return Ok((report, held));
     }
     let sql = meta.statement_for(&meta.update_sql, current.len());
-    let done = bind_rows(sqlx::query(&sql), &current)
+    let done = bind_rows(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &current)
         .execute(&mut *conn)
         .await
         .map_err(db("marking source rows Pending"))?;
@@ -521,7 +521,7 @@ async fn defer(
         statement(include_str!("../sql/writeback_due_defer.sql")),
         &[("values", &values)],
     );
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
     for item in items {
         let delay = due_delay(attempts.get(&item.queue_id).copied().unwrap_or(0));
         q = q

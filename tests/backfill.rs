@@ -33,9 +33,9 @@ async fn backfill_lib(db: &TestDb, table: &str, cfg: BackfillConfig) -> backfill
 }
 
 async fn record_ids(db: &TestDb, table: &str) -> Vec<String> {
-    sqlx::query_scalar(&format!(
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT CAST(record_id AS CHAR) FROM certyo_queue WHERE table_name = '{table}' ORDER BY id"
-    ))
+    )))
     .fetch_all(&db.pool)
     .await
     .unwrap()

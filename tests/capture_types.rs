@@ -249,12 +249,12 @@ async fn as_writer(db: &TestDb, setup: &str, statements: &[String]) {
             .await
             .unwrap();
     }
-    sqlx::raw_sql(setup)
+    sqlx::raw_sql(sqlx::AssertSqlSafe(setup))
         .execute(&mut *conn)
         .await
         .unwrap_or_else(|e| panic!("{setup}: {e}"));
     for sql in statements {
-        sqlx::raw_sql(sql)
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
             .execute(&mut *conn)
             .await
             .unwrap_or_else(|e| panic!("the application's statement failed: {e}\n{sql}"));

@@ -18,9 +18,9 @@ fn dead(db: &TestDb, args: &[&str]) -> Run {
 }
 
 async fn ids(db: &TestDb, filter: &str) -> Vec<i64> {
-    sqlx::query_scalar(&format!(
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT id FROM certyo_queue WHERE {filter} ORDER BY id"
-    ))
+    )))
     .fetch_all(&db.pool)
     .await
     .unwrap()

@@ -191,7 +191,7 @@ async fn a_leader_whose_lock_connection_is_killed_takes_the_lock_again() {
             .unwrap()
     };
     let first = holder().await.expect("the lock is held");
-    sqlx::query(&format!("KILL CONNECTION {first}"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("KILL CONNECTION {first}")))
         .execute(&db.pool)
         .await
         .unwrap();

@@ -836,10 +836,10 @@ async fn migrate_puts_the_sessions_own_sql_mode_back_after_creating_triggers() {
         "one pooled connection, settings restored"
     );
     // The triggers themselves run with capture's settings, not the creator's.
-    let mode: String = sqlx::query_scalar(&format!(
+    let mode: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT CAST(SQL_MODE AS CHAR) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '{}' AND TRIGGER_NAME = 'certyo_products_ai'",
         db.name
-    ))
+    )))
     .fetch_one(&pool)
     .await
     .unwrap();

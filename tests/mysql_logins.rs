@@ -75,7 +75,7 @@ async fn migrate_over_tls_to_a_mysql_that_requires_it() {
     )
     .await
     .unwrap();
-    sqlx::raw_sql(&common::PRODUCTS_DDL)
+    sqlx::raw_sql(sqlx::AssertSqlSafe(common::PRODUCTS_DDL.as_str()))
         .execute(&pool)
         .await
         .unwrap();

@@ -234,12 +234,18 @@ async fn with_binary_logging_migrate_needs_log_bin_trust_function_creators() {
          CREATE USER 'certyo_migrate'@'127.0.0.1' IDENTIFIED BY 'pw-migrate';",
         *common::PRODUCTS_DDL
     );
-    sqlx::raw_sql(&setup).execute(&admin).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(setup.as_str()))
+        .execute(&admin)
+        .await
+        .unwrap();
     for host in HOSTS {
         let grant = MIGRATE_GRANTS[0]
             .replace("{db}", "shop")
             .replace("{user}", &format!("'certyo_migrate'@'{host}'"));
-        sqlx::raw_sql(&grant).execute(&admin).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(grant.as_str()))
+            .execute(&admin)
+            .await
+            .unwrap();
     }
     let log_bin: i64 = sqlx::query_scalar("SELECT @@log_bin")
         .fetch_one(&admin)

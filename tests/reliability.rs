@@ -281,7 +281,10 @@ async fn insert_on(pool: &sqlx::MySqlPool, from: usize, n: usize) {
             "INSERT INTO products (sku, name, category, price, batch_number, manufactured_at) VALUES {}",
             values.join(",")
         );
-        with_retry("insert products", || sqlx::raw_sql(&sql).execute(pool)).await;
+        with_retry("insert products", || {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.as_str())).execute(pool)
+        })
+        .await;
     }
 }
 
@@ -293,7 +296,7 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
     let pool = certyo_queue::db::connect(&cfg, 4)
         .await
         .expect("connect to the throwaway server");
-    sqlx::raw_sql(&common::PRODUCTS_DDL)
+    sqlx::raw_sql(sqlx::AssertSqlSafe(common::PRODUCTS_DDL.as_str()))
         .execute(&pool)
         .await
         .unwrap();
@@ -487,9 +490,9 @@ async fn three_processes_keep_each_records_events_in_order_one_request_at_a_time
 
 /// The `last_error` of the queue row of this record.
 async fn reason(db: &TestDb, where_: &str) -> String {
-    sqlx::query_scalar::<_, Option<String>>(&format!(
+    sqlx::query_scalar::<_, Option<String>>(sqlx::AssertSqlSafe(format!(
         "SELECT last_error FROM certyo_queue WHERE dead_at IS NOT NULL AND {where_}"
-    ))
+    )))
     .fetch_one(&db.pool)
     .await
     .unwrap_or_else(|e| panic!("no dead letter where {where_}: {e}"))

@@ -64,10 +64,13 @@ async fn migrate_runs_over_verified_tls_and_the_session_is_encrypted() {
         .execute(&admin)
         .await
         .unwrap();
-    sqlx::raw_sql(&format!("USE shop; {}", *common::PRODUCTS_DDL))
-        .execute(&admin)
-        .await
-        .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "USE shop; {}",
+        *common::PRODUCTS_DDL
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
 
     let url = server.url("shop", &tls);
     let (code, stderr) = migrate(&url);

@@ -34,11 +34,14 @@ impl Scratch {
             statement(include_str!("../../sql/bench_database_create.sql")),
             &[("db", &quote_ident(&name))],
         );
-        sqlx::query(&create).execute(&admin).await.map_err(|e| {
-            anyhow::anyhow!(
+        sqlx::query(sqlx::AssertSqlSafe(create.as_str()))
+            .execute(&admin)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
                 "creating the scratch database {name} (the user needs CREATE on the server): {e}"
             )
-        })?;
+            })?;
         let mut url = reqwest::Url::parse(raw_url)?;
         url.set_path(&name);
         let scratch_cfg = cfg.with_schema(&name);
@@ -69,7 +72,9 @@ impl Scratch {
                 statement(include_str!("../../sql/example_products.sql")),
                 &[("table", &quote_ident(table))],
             );
-            sqlx::query(&ddl).execute(&self.pool).await?;
+            sqlx::query(sqlx::AssertSqlSafe(ddl.as_str()))
+                .execute(&self.pool)
+                .await?;
         }
         let plan = MigratePlan {
             tables: vec![CAPTURED.to_string()],
@@ -92,7 +97,10 @@ async fn drop_named(admin: &MySqlPool, name: &str) {
         statement(include_str!("../../sql/bench_database_drop.sql")),
         &[("db", &quote_ident(name))],
     );
-    if let Err(e) = sqlx::query(&sql).execute(admin).await {
+    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .execute(admin)
+        .await
+    {
         tracing::warn!(event = "bench.drop_failed", database = %name, error = %e, "could not drop the scratch database; drop it by hand");
     }
 }

@@ -342,12 +342,20 @@ async fn chunk(
     }
     let after = sql.after(last.as_deref());
     let end_sql = fill(&sql.chunk_end, &[("after", &after.text)]);
-    let mut q = bind_all(sqlx::query(&end_sql), &after.binds, shape);
+    let mut q = bind_all(
+        sqlx::query(sqlx::AssertSqlSafe(end_sql.as_str())),
+        &after.binds,
+        shape,
+    );
     q = q.bind((batch - 1) as i64);
     let mut end = read_key(q.fetch_optional(&mut *tx).await, shape.pk.len())?;
     if end.is_none() {
         let last_sql = fill(&sql.last_key, &[("after", &after.text)]);
-        let q = bind_all(sqlx::query(&last_sql), &after.binds, shape);
+        let q = bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(last_sql.as_str())),
+            &after.binds,
+            shape,
+        );
         end = read_key(q.fetch_optional(&mut *tx).await, shape.pk.len())?;
     }
     let Some(end) = end else {
@@ -370,7 +378,11 @@ async fn chunk(
         &sql.enqueue,
         &[("after", &after.text), ("upto", &upto.text)],
     );
-    let mut q = bind_all(sqlx::query(&insert), &after.binds, shape);
+    let mut q = bind_all(
+        sqlx::query(sqlx::AssertSqlSafe(insert.as_str())),
+        &after.binds,
+        shape,
+    );
     q = bind_all(q, &upto.binds, shape);
     let rows = q
         .execute(&mut *tx)

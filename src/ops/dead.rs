@@ -83,7 +83,7 @@ pub async fn requeue_ids(pool: &MySqlPool, ids: &[i64]) -> Result<RequeueReport,
     let mut report = RequeueReport::default();
     for chunk in wanted.chunks(CHUNK) {
         let sql = expand_ids(include_str!("../../sql/dead_select_ids.sql"), chunk.len());
-        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()));
         for id in chunk {
             q = q.bind(id);
         }
@@ -128,7 +128,7 @@ pub async fn purge(pool: &MySqlPool, older_than: Duration) -> Result<u64, DbErro
             return Ok(purged);
         }
         let sql = expand_ids(include_str!("../../sql/dead_purge.sql"), ids.len());
-        let mut q = sqlx::query(&sql);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
         for id in &ids {
             q = q.bind(id);
         }
@@ -149,7 +149,7 @@ async fn requeue_chunk(pool: &MySqlPool, ids: &[i64]) -> Result<u64, DbError> {
         return Ok(0);
     }
     let sql = expand_ids(include_str!("../../sql/dead_requeue.sql"), ids.len());
-    let mut q = sqlx::query(&sql);
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
     for id in ids {
         q = q.bind(id);
     }

@@ -369,7 +369,7 @@ async fn anchor_counts(conn: &mut MySqlConnection, table: &str) -> Result<Anchor
         include_str!("../../sql/status_anchor_counts.sql"),
         &[("table", &capture::template::quote_ident(table))],
     );
-    let rows = sqlx::query(&sql)
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
         .fetch_all(&mut *conn)
         .await
         .map_err(DbError::query("counting rows by anchoring status"))?;

@@ -154,7 +154,7 @@ impl Cleaner {
             let sql = kind
                 .delete_sql()
                 .replace("{ids}", &vec!["?"; ids.len()].join(","));
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
             for id in &ids {
                 q = q.bind(id);
             }

@@ -296,7 +296,7 @@ impl Verifier {
 
     async fn candidates(&self, sql: &TableSql) -> Result<Vec<Candidate>, DbError> {
         let after_us = micros(self.cfg.verify_after);
-        let rows: Vec<MySqlRow> = sqlx::query(&sql.select)
+        let rows: Vec<MySqlRow> = sqlx::query(sqlx::AssertSqlSafe(sql.select.as_str()))
             .bind(after_us)
             .bind(self.cfg.batch as i64)
             .fetch_all(&self.pool)
@@ -458,9 +458,11 @@ async fn write_back(
     for (i, outcome) in writes {
         let row = &candidates[*i];
         let mut q = match outcome {
-            Outcome::Anchored => sqlx::query(&sql.anchored),
-            Outcome::Later(delay) => sqlx::query(&sql.later).bind(micros(*delay)),
-            Outcome::Failed => sqlx::query(&sql.failed),
+            Outcome::Anchored => sqlx::query(sqlx::AssertSqlSafe(sql.anchored.as_str())),
+            Outcome::Later(delay) => {
+                sqlx::query(sqlx::AssertSqlSafe(sql.later.as_str())).bind(micros(*delay))
+            }
+            Outcome::Failed => sqlx::query(sqlx::AssertSqlSafe(sql.failed.as_str())),
         };
         for v in &row.pk {
             q = q.bind(v);

@@ -78,7 +78,7 @@ impl TestDb {
             COUNTER.fetch_add(1, Ordering::Relaxed),
             fastrand::u32(..) % 100_000
         );
-        sqlx::query(&format!("CREATE DATABASE `{name}`"))
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
             .execute(&admin)
             .await
             .expect("CREATE DATABASE");
@@ -104,15 +104,18 @@ impl TestDb {
     /// Drop the database. Call at the end of a passing test.
     pub async fn finish(self) {
         self.pool.close().await;
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS `{}`", self.name))
-            .execute(&self.admin)
-            .await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS `{}`",
+            self.name
+        )))
+        .execute(&self.admin)
+        .await;
         self.admin.close().await;
     }
 
     /// Run a statement (test setup only).
     pub async fn exec(&self, sql: &str) {
-        sqlx::raw_sql(sql)
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
             .execute(&self.pool)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -133,7 +136,7 @@ impl TestDb {
 
     /// One integer from a query, e.g. a count.
     pub async fn scalar(&self, sql: &str) -> i64 {
-        sqlx::query_scalar::<_, i64>(sql)
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
             .fetch_one(&self.pool)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
