@@ -235,6 +235,32 @@ pub async fn existing_triggers(
     Ok(out)
 }
 
+/// MySQL and MariaDB: "Trigger does not exist".
+const ER_TRG_DOES_NOT_EXIST: u16 = 1360;
+
+/// Whether our trigger `name` exists in the connection's database, asked in a way that
+/// needs no TRIGGER privilege (MySQL hides `information_schema.TRIGGERS` rows from users
+/// without it; `SHOW CREATE TRIGGER` still answers "denied" for an existing trigger and
+/// "does not exist" for a missing one).
+pub async fn trigger_exists(conn: &mut MySqlConnection, name: &str) -> Result<bool, CaptureError> {
+    check_name(name)?;
+    let sql = fill(
+        statement(include_str!("../sql/capture_trigger_probe.sql")),
+        &[("trigger", &quote_ident(name))],
+    );
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut *conn)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if crate::db::error_number(&e) == Some(ER_TRG_DOES_NOT_EXIST) => Ok(false),
+        Err(e) if crate::db::classify(&e) == crate::db::DbErrorKind::Privilege => Ok(true),
+        Err(e) => Err(CaptureError::db("asking whether a capture trigger exists")(
+            e,
+        )),
+    }
+}
+
 /// The captured tables of `schema`, from the capture registry. A database whose
 /// registry is still empty (captured before it existed, not migrated since) falls back
 /// to finding our triggers by name.
@@ -331,10 +357,6 @@ pub struct CapturePlan {
 }
 
 impl CapturePlan {
-    pub fn changes_anything(&self) -> bool {
-        self.alter.is_some() || !self.trigger_statements.is_empty()
-    }
-
     /// Every statement, in the order it runs.
     pub fn statements(&self) -> impl Iterator<Item = &String> {
         self.alter.iter().chain(self.trigger_statements.iter())

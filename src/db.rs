@@ -121,6 +121,16 @@ pub fn classify(e: &sqlx::Error) -> DbErrorKind {
     }
 }
 
+/// The server's error number (e.g. 1360), when `e` is an error the server sent.
+pub fn error_number(e: &sqlx::Error) -> Option<u16> {
+    match e {
+        sqlx::Error::Database(d) => d
+            .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+            .map(|m| m.number()),
+        _ => None,
+    }
+}
+
 /// Lock conflicts and lost connections: worth retrying.
 pub fn is_retryable(e: &sqlx::Error) -> bool {
     matches!(

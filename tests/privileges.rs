@@ -203,6 +203,79 @@ async fn migrate_and_work_run_with_exactly_the_documented_grants() {
     assert!(!log.contains(&worker.password), "password leaked:\n{log}");
     assert!(!log.contains(ERROR), "work logged errors:\n{log}");
 
+    // `status` as the work user: no TRIGGER privilege, so MySQL hides the triggers'
+    // rows and MariaDB their bodies; the table is still reported captured (triggers
+    // there, drift unverified), and nothing is reported as a problem.
+    let run_as = |user: &TestUser, args: &[&str]| {
+        let out = Command::new(common::bin())
+            .args(args)
+            .arg("--database-url")
+            .arg(user.url(&db))
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = run_as(&worker, &["status", "--table", "products"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "status as the work user:\n{stdout}\n{stderr}"
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("products "))
+        .unwrap_or_else(|| panic!("no products line:\n{stdout}"));
+    assert!(row.contains("unverified"), "{stdout}");
+    assert!(stdout.contains("no TRIGGER privilege"), "{stdout}");
+    // The migrate user (TRIGGER) sees the bodies: current.
+    let (code, stdout, stderr) = run_as(&migrator, &["status", "--table", "products"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "status as the migrate user:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("products ") && l.contains("current")),
+        "{stdout}"
+    );
+
+    // `backfill` runs as the migrate user (it inserts into certyo_queue and checks the
+    // triggers are current): every remaining row enqueued once.
+    let (code, stdout, stderr) = run_as(&migrator, &["backfill", "--table", "products"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "backfill as the migrate user:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE op_type = 'upsert'")
+            .await,
+        25
+    );
+    assert!(
+        !stderr.contains(&migrator.password),
+        "password leaked:\n{stderr}"
+    );
+
+    // A registered table whose triggers were dropped behind our back (pt-osc without
+    // --preserve-triggers does that) is a problem, whoever asks.
+    db.exec("DROP TRIGGER certyo_products_ai").await;
+    for user in [&worker, &migrator] {
+        let (code, stdout, _) = run_as(user, &["status"]);
+        assert_eq!(code, Some(2), "{stdout}");
+        assert!(
+            stdout.contains("capture triggers missing (certyo_products_ai)"),
+            "{stdout}"
+        );
+    }
+
     emu.stop().await;
     worker.drop_user(&db).await;
     migrator.drop_user(&db).await;
@@ -216,16 +289,35 @@ async fn migrate_and_work_run_with_exactly_the_documented_grants() {
 async fn with_binary_logging_migrate_needs_log_bin_trust_function_creators() {
     use certyo_queue::config::DbConfig;
     use common::throwaway_mariadb::{Options, ThrowawayMariaDb};
+    use common::throwaway_mysql::ThrowawayMySql;
 
-    let server = tokio::task::spawn_blocking(|| {
-        ThrowawayMariaDb::start(Options {
-            extra_args: vec!["--log-bin".into(), "--server-id=1".into()],
-            ..Options::default()
-        })
-    })
-    .await
-    .unwrap();
-    let admin = certyo_queue::db::connect(&DbConfig::parse(&server.url("mysql", "")).unwrap(), 1)
+    // A server of the run's engine with binary logging on (MySQL's default).
+    enum Server {
+        MariaDb(ThrowawayMariaDb),
+        MySql(ThrowawayMySql),
+    }
+    let server = match common::run_engine().await {
+        common::Engine::MariaDb => Server::MariaDb(
+            tokio::task::spawn_blocking(|| {
+                ThrowawayMariaDb::start(Options {
+                    extra_args: vec!["--log-bin".into(), "--server-id=1".into()],
+                    ..Options::default()
+                })
+            })
+            .await
+            .unwrap(),
+        ),
+        common::Engine::MySql => Server::MySql(
+            tokio::task::spawn_blocking(|| ThrowawayMySql::start_with(false, false, true))
+                .await
+                .unwrap(),
+        ),
+    };
+    let (port, root_url) = match &server {
+        Server::MariaDb(s) => (s.port, s.url("mysql", "")),
+        Server::MySql(s) => (s.port, s.url_as("root", "", "mysql", "")),
+    };
+    let admin = certyo_queue::db::connect(&DbConfig::parse(&root_url).unwrap(), 1)
         .await
         .unwrap();
     let setup = format!(
@@ -253,10 +345,7 @@ async fn with_binary_logging_migrate_needs_log_bin_trust_function_creators() {
         .unwrap();
     assert_eq!(log_bin, 1, "binary logging is on");
 
-    let url = format!(
-        "mysql://certyo_migrate:pw-migrate@127.0.0.1:{}/shop",
-        server.port
-    );
+    let url = format!("mysql://certyo_migrate:pw-migrate@127.0.0.1:{port}/shop");
     let migrate = || {
         Command::new(common::bin())
             .args(["migrate", "--table", "products", "--database-url", &url])
@@ -336,5 +425,5 @@ async fn with_binary_logging_migrate_needs_log_bin_trust_function_creators() {
     );
     assert!(stderr.contains("binlog_format = STATEMENT"), "{stderr}");
     admin.close().await;
-    server.stop();
+    drop(server);
 }

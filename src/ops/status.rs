@@ -89,7 +89,8 @@ const WRITEBACK_STUCK_SECS: u64 = 300;
 pub struct TableStatus {
     pub table: String,
     /// `current`, `drifted` (bodies outdated, e.g. a column was added), `missing` (some
-    /// of the four triggers gone) or `not_captured` (none).
+    /// of the four triggers gone, or all of a registered table's), `unverified` (there,
+    /// bodies unreadable without TRIGGER), `unrenderable` or `not_captured` (none).
     pub triggers: TriggerHealth,
     /// Names of our triggers that should exist and don't.
     pub missing_triggers: Vec<String>,
@@ -112,6 +113,9 @@ pub enum TriggerHealth {
     NotCaptured,
     /// Our triggers are there, but the table's current columns cannot be rendered.
     Unrenderable,
+    /// Our four triggers are there, but this user may not read their bodies (no
+    /// TRIGGER privilege), so whether they are current is not known.
+    Unverified,
 }
 
 impl TriggerHealth {
@@ -122,6 +126,7 @@ impl TriggerHealth {
             TriggerHealth::Missing => "missing",
             TriggerHealth::NotCaptured => "not_captured",
             TriggerHealth::Unrenderable => "unrenderable",
+            TriggerHealth::Unverified => "unverified",
         }
     }
 }
@@ -169,6 +174,16 @@ pub async fn collect(
         Err(e) => return Err(DbError::query("counting kept write-backs")(e).into()),
     }
     let ours = capture::existing_triggers(&mut conn, schema).await?;
+    let registered: Vec<String> = match capture::registry::list(&mut conn).await {
+        Ok(list) => list
+            .into_iter()
+            .filter(|r| r.source == Some(capture::registry::Source::Trigger))
+            .map(|r| r.table)
+            .collect(),
+        // A database migrated before the registry existed: triggers are found by name.
+        Err(CaptureError::Db { source, .. }) if is_missing_table(&source) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
     let tracked: Vec<String> =
         sqlx::query_scalar(include_str!("../../sql/status_tracked_tables.sql"))
             .bind(schema)
@@ -179,6 +194,7 @@ pub async fn collect(
     let names: BTreeSet<String> = if only.is_empty() {
         ours.iter()
             .map(|t| t.table.clone())
+            .chain(registered.iter().cloned())
             .chain(tracked.iter().cloned())
             .chain(by_table.keys().cloned())
             .collect()
@@ -198,23 +214,36 @@ pub async fn collect(
     let mut tables = Vec::new();
     let mut problems = Vec::new();
     for name in names {
-        let present: Vec<&str> = ours
-            .iter()
-            .filter(|t| t.table == name)
-            .map(|t| t.name.as_str())
-            .collect();
-        let missing: Vec<String> = if present.is_empty() {
+        let visible: Vec<&capture::ExistingTrigger> =
+            ours.iter().filter(|t| t.table == name).collect();
+        let mut present: Vec<String> = visible.iter().map(|t| t.name.clone()).collect();
+        // A registered table whose triggers this user cannot see (MySQL hides them
+        // without the TRIGGER privilege): ask for each by name.
+        let probed = visible.is_empty() && registered.contains(&name);
+        if probed {
+            for trigger in triggers::trigger_names(&name) {
+                if capture::trigger_exists(&mut conn, &trigger).await? {
+                    present.push(trigger);
+                }
+            }
+        }
+        let registered_here = registered.contains(&name);
+        let missing: Vec<String> = if present.is_empty() && !registered_here {
             Vec::new()
         } else {
             triggers::trigger_names(&name)
                 .into_iter()
-                .filter(|n| !present.contains(&n.as_str()))
+                .filter(|n| !present.contains(n))
                 .collect()
         };
-        let health = if present.is_empty() {
+        // Bodies this user may not read: NULL on MariaDB, the rows hidden on MySQL.
+        let bodies_hidden = probed || visible.iter().any(|t| t.body.is_empty());
+        let health = if present.is_empty() && !registered_here {
             TriggerHealth::NotCaptured
         } else if !missing.is_empty() {
             TriggerHealth::Missing
+        } else if bodies_hidden {
+            TriggerHealth::Unverified
         } else {
             match capture::trigger_state(&mut conn, schema, &name).await? {
                 TriggerState::Current => TriggerHealth::Current,
@@ -485,6 +514,13 @@ pub fn render_text(s: &Status) -> String {
             "(in flight / retrying / dead: queue rows; Pending / Anchored / Failed: rows by certyo_anchor_status)"
         );
         for t in &s.tables {
+            if t.triggers == TriggerHealth::Unverified {
+                let _ = writeln!(
+                    out,
+                    "note: `{}`: its capture triggers exist, but this user may not read their bodies (no TRIGGER privilege), so drift is not checked; run status as the migrate user for that",
+                    t.table
+                );
+            }
             for fk in &t.cascading_foreign_keys {
                 let _ = writeln!(
                     out,
