@@ -290,7 +290,7 @@ async fn insert_on(pool: &sqlx::MySqlPool, from: usize, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mysql_restarted_underneath_running_workers_loses_nothing() {
-    let mut server = process::ThrowawayMariaDb::start().await;
+    let mut server = process::ThrowawayServer::start().await;
     let url = server.url();
     let cfg = certyo_queue::config::DbConfig::parse(&url).unwrap();
     let pool = certyo_queue::db::connect(&cfg, 4)
@@ -399,8 +399,12 @@ async fn mysql_restarted_underneath_running_workers_loses_nothing() {
                 .count()
         })
         .sum();
+    let version: String = with_retry("SELECT VERSION()", || {
+        sqlx::query_scalar("SELECT VERSION()").fetch_one(&pool)
+    })
+    .await;
     println!(
-        "mysql restart: {} rows, 2 workers, restarts (signal, pending at restart) {restarts:?}, \
+        "server restart ({version}): {} rows, 2 workers, restarts (signal, pending at restart) {restarts:?}, \
          database errors logged {db_errors}, replays {}, dead 0, lost 0, {elapsed:?}",
         ids.len(),
         emu.totals().replays

@@ -67,15 +67,24 @@ pub fn fragment(map: &HashMap<&'static str, &'static str>, name: &str) -> &'stat
     map.get(name).copied().unwrap_or_default()
 }
 
-/// `name` quoted as a MySQL identifier. Callers only pass names checked by
-/// `capture::check_name` (no backticks, quotes, backslashes or control characters).
+/// `name` quoted as a MySQL identifier, backticks doubled. Callers only pass names
+/// found in information_schema and checked by `capture::check_name` (which refuses
+/// backticks, quotes, backslashes and control characters); the escaping keeps a name
+/// that slipped past the check an identifier all the same.
 pub fn quote_ident(name: &str) -> String {
-    format!("`{name}`")
+    format!("`{}`", name.replace('`', "``"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_identifiers_double_their_backticks() {
+        assert_eq!(quote_ident("products"), "`products`");
+        assert_eq!(quote_ident("a`b"), "`a``b`");
+        assert_eq!(quote_ident("`; DROP TABLE t; --"), "```; DROP TABLE t; --`");
+    }
 
     #[test]
     fn statement_strips_the_header() {

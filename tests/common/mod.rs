@@ -32,6 +32,21 @@ pub enum Engine {
     MySql,
 }
 
+/// The engine of the server the suite runs on (`server_url()`).
+pub async fn run_engine() -> Engine {
+    let pool = admin_pool().await;
+    let version: String = sqlx::query_scalar("SELECT VERSION()")
+        .fetch_one(&pool)
+        .await
+        .expect("SELECT VERSION()");
+    pool.close().await;
+    if version.contains("MariaDB") {
+        Engine::MariaDb
+    } else {
+        Engine::MySql
+    }
+}
+
 pub struct TestDb {
     pub name: String,
     pub cfg: DbConfig,

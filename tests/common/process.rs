@@ -1,8 +1,9 @@
 //! The built binary as child processes, for reliability tests: `certyo-queue work`
 //! pointed at a test database and an in-process emulator, killed with SIGKILL or
 //! stopped with SIGTERM; one-shot commands with their exit code and stderr; and a
-//! throwaway MariaDB server in a temporary data directory that a test may kill and
-//! restart underneath running workers.
+//! throwaway server of the run's engine (MariaDB from the system's packages, MySQL 9.7
+//! from the tree `scripts/ensure-mysql.sh` builds) in a temporary data directory that a
+//! test may kill and restart underneath running workers.
 //!
 //! Every child's stderr goes to a file (never a pipe nobody reads, which would block
 //! the child once full); a child still running when its handle drops is killed.
@@ -274,13 +275,15 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// A MariaDB server of its own, in a temporary data directory, that a test may kill
-/// and restart on the same data directory and port.
-pub struct ThrowawayMariaDb {
+/// A server of its own, of the engine the suite runs on, in a temporary data directory,
+/// that a test may kill and restart on the same data directory and port.
+pub struct ThrowawayServer {
     pub dir: PathBuf,
     pub port: u16,
     child: Option<Child>,
     as_root: bool,
+    /// Some: a MySQL server run inside this debootstrap tree (`dir` lies inside it).
+    mysql_tree: Option<PathBuf>,
 }
 
 const INSTALL_HINT: &str = "this test starts its own MariaDB server and needs `mariadbd` and \
@@ -313,10 +316,92 @@ fn effective_uid_is_root() -> bool {
         .unwrap_or(false)
 }
 
-impl ThrowawayMariaDb {
-    /// Install a fresh data directory, start the server, and create the user `cq`
-    /// (password `cq`) allowed everything over TCP, plus the database `shop`.
-    pub async fn start() -> ThrowawayMariaDb {
+impl ThrowawayServer {
+    /// A server of the suite's engine (see `super::run_engine`): install a fresh data
+    /// directory, start the server, and create the user `cq` (password `cq`) allowed
+    /// everything over TCP, plus the database `shop`.
+    pub async fn start() -> ThrowawayServer {
+        match super::run_engine().await {
+            super::Engine::MariaDb => Self::start_mariadb().await,
+            super::Engine::MySql => Self::start_mysql().await,
+        }
+    }
+
+    async fn start_mysql() -> ThrowawayServer {
+        let tree = super::throwaway_mysql::tree();
+        let inside = format!(
+            "/tmp/certyo-restart-{}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed),
+            fastrand::u32(..)
+        );
+        let dir = tree.join(inside.trim_start_matches('/'));
+        for sub in ["data", "tmp", "files"] {
+            std::fs::create_dir_all(dir.join(sub))
+                .unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        }
+        for args in [
+            vec![
+                "chown".to_string(),
+                "-R".into(),
+                "mysql:mysql".into(),
+                inside.clone(),
+            ],
+            vec![
+                "mysqld".to_string(),
+                "--no-defaults".into(),
+                "--initialize-insecure".into(),
+                "--user=mysql".into(),
+                format!("--datadir={inside}/data"),
+                format!("--log-error={inside}/init.log"),
+            ],
+        ] {
+            let out = Command::new("chroot")
+                .arg(&tree)
+                .args(&args)
+                .output()
+                .unwrap_or_else(|e| panic!("chroot {}: {e}", tree.display()));
+            assert!(
+                out.status.success(),
+                "chroot {} {args:?}: {}{}",
+                tree.display(),
+                String::from_utf8_lossy(&out.stderr),
+                std::fs::read_to_string(dir.join("init.log")).unwrap_or_default()
+            );
+        }
+        let mut db = ThrowawayServer {
+            dir,
+            port: free_port(),
+            child: None,
+            as_root: true,
+            mysql_tree: Some(tree),
+        };
+        db.restart().await;
+        // root@localhost has no password after --initialize-insecure; TCP from 127.0.0.1
+        // logs in as it.
+        let root = format!("mysql://root@127.0.0.1:{}/mysql", db.port);
+        let cfg = certyo_queue::config::DbConfig::parse(&root).expect("root URL");
+        let pool = certyo_queue::db::connect(&cfg, 1)
+            .await
+            .unwrap_or_else(|e| panic!("root login to the throwaway MySQL: {e}\n{}", db.log()));
+        sqlx::raw_sql(
+            "CREATE USER 'cq'@'%' IDENTIFIED BY 'cq'; \
+             GRANT ALL ON *.* TO 'cq'@'%' WITH GRANT OPTION; \
+             CREATE DATABASE shop;",
+        )
+        .execute(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("creating the test user: {e}"));
+        pool.close().await;
+        db
+    }
+
+    /// The server's own log.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    async fn start_mariadb() -> ThrowawayServer {
         let install = find_program("mariadb-install-db");
         find_program("mariadbd");
         let dir = scratch_dir("mariadb");
@@ -351,11 +436,12 @@ impl ThrowawayMariaDb {
             "mariadb-install-db failed:\n{}",
             std::fs::read_to_string(dir.join("install.log")).unwrap_or_default()
         );
-        let mut db = ThrowawayMariaDb {
+        let mut db = ThrowawayServer {
             dir,
             port: free_port(),
             child: None,
             as_root,
+            mysql_tree: None,
         };
         db.restart().await;
         let socket = db.socket();
@@ -397,6 +483,74 @@ impl ThrowawayMariaDb {
     /// accepts TCP connections.
     pub async fn restart(&mut self) {
         assert!(self.child.is_none(), "server already running");
+        let mut cmd = match &self.mysql_tree {
+            Some(tree) => self.mysqld(tree),
+            None => self.mariadbd(),
+        };
+        self.child = Some(
+            cmd.spawn()
+                .unwrap_or_else(|e| panic!("starting the server: {e}; {INSTALL_HINT}")),
+        );
+        let start = Instant::now();
+        loop {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
+                panic!(
+                    "the server exited ({status}) while starting:\n{}",
+                    self.log()
+                );
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(90),
+                "the server did not accept connections on port {} within 90 s:\n{}",
+                self.port,
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn log_file(&self) -> File {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("server.log"))
+            .unwrap_or_else(|e| panic!("open {}/server.log: {e}", self.dir.display()))
+    }
+
+    /// mysqld inside the tree, as the tree's mysql user, with MySQL's defaults (binary
+    /// logging on).
+    fn mysqld(&self, tree: &Path) -> Command {
+        let inside = format!(
+            "/{}",
+            self.dir
+                .strip_prefix(tree)
+                .expect("the server directory lies in the tree")
+                .display()
+        );
+        let mut cmd = Command::new("chroot");
+        cmd.arg(tree)
+            .arg("mysqld")
+            .arg("--no-defaults")
+            .arg("--user=mysql")
+            .arg(format!("--datadir={inside}/data"))
+            .arg(format!("--port={}", self.port))
+            .arg("--bind-address=127.0.0.1")
+            .arg(format!("--socket={inside}/sock"))
+            .arg(format!("--pid-file={inside}/mysqld.pid"))
+            .arg(format!("--tmpdir={inside}/tmp"))
+            .arg(format!("--secure-file-priv={inside}/files"))
+            .arg("--mysqlx=OFF")
+            .arg("--innodb-buffer-pool-size=64M")
+            .arg("--max-connections=200")
+            .stdout(Stdio::null())
+            .stderr(self.log_file());
+        cmd
+    }
+
+    fn mariadbd(&self) -> Command {
         let mut cmd = Command::new(find_program("mariadbd"));
         cmd.arg("--no-defaults")
             .arg(format!("--datadir={}", self.dir.join("data").display()))
@@ -411,39 +565,11 @@ impl ThrowawayMariaDb {
             .arg("--innodb-buffer-pool-size=64M")
             .arg("--max-connections=200")
             .stdout(Stdio::null())
-            .stderr(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(self.dir.join("server.log"))
-                    .unwrap(),
-            );
+            .stderr(self.log_file());
         if self.as_root {
             cmd.arg("--user=mysql");
         }
-        self.child = Some(
-            cmd.spawn()
-                .unwrap_or_else(|e| panic!("mariadbd: {e}; {INSTALL_HINT}")),
-        );
-        let start = Instant::now();
-        loop {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
-                panic!(
-                    "mariadbd exited ({status}) while starting:\n{}",
-                    std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
-                );
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "mariadbd did not accept connections on port {} within 60 s:\n{}",
-                self.port,
-                std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        cmd
     }
 
     /// Kill the server outright (SIGKILL: a crash, InnoDB recovers on restart).
@@ -473,7 +599,7 @@ impl ThrowawayMariaDb {
     }
 }
 
-impl Drop for ThrowawayMariaDb {
+impl Drop for ThrowawayServer {
     fn drop(&mut self) {
         self.kill9();
         if !std::thread::panicking() {

@@ -52,6 +52,11 @@ pub fn tree() -> PathBuf {
 impl ThrowawayMySql {
     /// Create, initialise and start the server; returns once it accepts connections.
     pub fn start(tls: bool, require_secure_transport: bool) -> ThrowawayMySql {
+        Self::start_with(tls, require_secure_transport, false)
+    }
+
+    /// As `start`, with MySQL's default binary logging (ROW) when `log_bin`.
+    pub fn start_with(tls: bool, require_secure_transport: bool, log_bin: bool) -> ThrowawayMySql {
         let root = tree();
         let inside = format!(
             "/tmp/certyo-mysql-{}-{}-{}",
@@ -105,7 +110,11 @@ impl ThrowawayMySql {
             .arg(format!("--tmpdir={inside}/tmp"))
             .arg(format!("--secure-file-priv={inside}/files"))
             .arg("--mysqlx=OFF")
-            .arg("--skip-log-bin")
+            .arg(if log_bin {
+                "--log-bin=binlog"
+            } else {
+                "--skip-log-bin"
+            })
             .arg("--innodb-buffer-pool-size=32M")
             .args(&tls_args)
             .stdout(Stdio::null())
