@@ -1,5 +1,6 @@
 //! certyo-queue: MySQL row changes, captured by triggers into `certyo_queue`, delivered
-//! to the Certyo anchoring API.
+//! to the Certyo anchoring API. `docs/architecture.md` follows one change from its
+//! capture to `Anchored` and names the module of each step.
 //!
 //! Layout:
 //! - `cli`: every command-line type (the `--help` text lives there).
