@@ -24,8 +24,11 @@
 pub mod introspect;
 pub mod registry;
 pub mod render;
-pub mod template;
 pub mod triggers;
+
+/// The SQL template helper lives in `crate::sql`; this name is kept for the capture
+/// modules that reach it through `capture::template`.
+pub use crate::sql as template;
 
 use sqlx::mysql::MySqlConnection;
 use sqlx::Row;

@@ -22,6 +22,9 @@
 //! - `ops`: operator commands: status, dead letters, backfill.
 //! - `writeback`: marks delivered versions on their source rows (status, hash).
 //!
+//! - `sql`: loading the `sql/` templates: header stripping, `{name}` filling, fragment
+//!   files, identifier quoting (backticks doubled).
+//!
 //! Every SQL statement is a file under `sql/` or `migrations/`.
 
 pub mod bench;
@@ -39,6 +42,7 @@ pub mod queue;
 pub mod schema;
 pub mod server_checks;
 pub mod shutdown;
+pub mod sql;
 pub mod tasks;
 pub mod telemetry;
 pub mod worker;

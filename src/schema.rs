@@ -35,7 +35,7 @@ pub struct SchemaMigration {
 
 /// The history table as refinery creates it (for `--dry-run` output).
 pub fn history_create_sql() -> &'static str {
-    crate::capture::template::statement(include_str!("../sql/schema_history_create.sql"))
+    crate::sql::statement(include_str!("../sql/schema_history_create.sql"))
 }
 
 fn runner() -> refinery::Runner {
@@ -71,10 +71,8 @@ pub async fn pending(conn: &mut MySqlConnection) -> Result<Vec<SchemaMigration>,
             version: m.version(),
             name: m.to_string(),
             sql: m.sql().unwrap_or_default().to_string(),
-            record_sql: crate::capture::template::fill(
-                crate::capture::template::statement(include_str!(
-                    "../sql/schema_history_insert.sql"
-                )),
+            record_sql: crate::sql::fill(
+                crate::sql::statement(include_str!("../sql/schema_history_insert.sql")),
                 &[
                     ("version", &m.version().to_string()),
                     ("name", m.name()),

@@ -61,10 +61,13 @@ pub fn fragments(file: &'static str) -> HashMap<&'static str, &'static str> {
     fragment_list(file).into_iter().collect()
 }
 
-/// One fragment by name. The files are compiled in, so a missing name is a bug that
-/// every test run would hit; an empty string keeps it from panicking in production.
+/// One fragment by name. The files are compiled in, so a missing name is a bug in this
+/// program, not in its input: debug builds (every test run) stop at it; a release
+/// build gets an empty string rather than a panic.
 pub fn fragment(map: &HashMap<&'static str, &'static str>, name: &str) -> &'static str {
-    map.get(name).copied().unwrap_or_default()
+    let found = map.get(name).copied();
+    debug_assert!(found.is_some(), "no SQL fragment named {name:?}");
+    found.unwrap_or_default()
 }
 
 /// `name` quoted as a MySQL identifier, backticks doubled. Callers only pass names
