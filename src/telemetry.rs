@@ -31,7 +31,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sqlx::mysql::MySqlPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::worker::AuthGate;
+use crate::certyo::AuthGate;
 use crate::worker_health::DeliveryHealth;
 
 pub const DELIVERED: &str = "certyo_queue_delivered_total";

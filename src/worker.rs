@@ -21,7 +21,7 @@
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,7 +34,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::certyo::{
-    ApiError, BulkItemOutcome, CertyoClient, ClientOptions, Record, Retry, BULK_MAX,
+    ApiError, AuthGate, BulkItemOutcome, CertyoClient, ClientOptions, Record, Retry, BULK_MAX,
 };
 use crate::cli::{DeliveryArgs, WorkArgs};
 use crate::config::{ApiConfig, DbConfig};
@@ -176,31 +176,6 @@ pub struct Stats {
     pub bulk_uncertain: AtomicU64,
     /// Rows handed back because the base URL leads elsewhere (redirect, 404/405).
     pub misdirected: AtomicU64,
-}
-
-/// Pauses every worker while Certyo refuses the credentials. Workers only read it;
-/// a delivery answered 401/403 closes it, and the pool's auth prober re-reads the key
-/// file and opens it again once a probe call is accepted.
-#[derive(Debug, Default)]
-pub struct AuthGate {
-    failing: AtomicBool,
-}
-
-impl AuthGate {
-    /// Mark the credentials refused. Returns true if they were fine until now.
-    fn refuse(&self) -> bool {
-        !self.failing.swap(true, Ordering::SeqCst)
-    }
-
-    /// Mark the credentials accepted. Returns true if they were refused until now.
-    fn accept(&self) -> bool {
-        self.failing.swap(false, Ordering::SeqCst)
-    }
-
-    /// True while Certyo refuses our key or tenant (for readiness checks).
-    pub fn is_failing(&self) -> bool {
-        self.failing.load(Ordering::SeqCst)
-    }
 }
 
 /// What became of one row.

@@ -3,10 +3,12 @@
 //! reading of the undocumented bulk answer. Every HTTP call of the product is in
 //! this module.
 
+mod auth;
 pub mod bulk_answer;
 mod client;
 pub mod types;
 
+pub use auth::AuthGate;
 pub use client::{
     ApiError, BulkAnswer, BulkItemOutcome, CertyoClient, ClientOptions, Ingested, NetCause, Retry,
 };
