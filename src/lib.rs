@@ -4,6 +4,7 @@
 //!
 //! Layout:
 //! - `cli`: every command-line type (the `--help` text lives there).
+//! - `commands`: the wiring of `work` (delivery pool, scheduled jobs, endpoints).
 //! - `config`: settings resolved once; secrets never printed.
 //! - `db`: connection pools and session setup.
 //! - `schema`: the queue's refinery migrations, run over sqlx.
@@ -11,7 +12,7 @@
 //! - `migrate`: the `migrate` command (schema + capture under one named lock).
 //! - `queue`: the queue's whole SQL surface: claim, complete, retry, bury, release.
 //! - `certyo`: the Certyo API client and wire types.
-//! - `worker`: the delivery pool: claim → send → complete, backoff, shutdown.
+//! - `worker`: the delivery pool: claim → send → settle, backoff, shutdown.
 //! - `worker_health`: the pool's failure streaks, misdirection and stalls (log, `/readyz`).
 //! - `tasks`: scheduled cleanup and verification under one leader.
 //! - `leader`: one leader per scheduled job across processes (MySQL named lock).
@@ -31,6 +32,7 @@ pub mod bench;
 pub mod capture;
 pub mod certyo;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod db;
 pub mod emulator;

@@ -7,7 +7,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use certyo_queue::cli::{Cli, Command, LogFormat};
-use certyo_queue::{bench, emulator, migrate, ops, shutdown, tasks, worker};
+use certyo_queue::{bench, commands, emulator, migrate, ops, shutdown, tasks};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -37,7 +37,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         // migrate finishes what it started (a half-done trigger regeneration would
         // leave a table uncaptured); its waits are bounded by --lock-wait-timeout.
         Command::Migrate(args) => migrate::run_cli(&args).await,
-        Command::Work(args) => worker::run_cli(&args, stop).await,
+        Command::Work(args) => commands::work::run(&args, stop).await,
         Command::Emulator(args) => emulator::run_cli(&args, stop).await,
         Command::Cleanup(args) => until_stopped(tasks::run_cleanup_cli(&args), &stop).await,
         Command::Verify(args) => until_stopped(tasks::run_verify_cli(&args), &stop).await,
