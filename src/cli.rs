@@ -371,6 +371,10 @@ pub struct AuditArgs {
     /// Rows compared per statement (chunks of the primary key).
     #[arg(long, default_value_t = 10_000)]
     pub chunk: usize,
+    /// Go on after this primary key (with one --table): what an interrupted audit
+    /// prints, a JSON array of the key values as text, e.g. '["41999"]'.
+    #[arg(long, value_name = "KEY")]
+    pub resume_after: Option<String>,
 }
 
 /// `--prove N` or `--prove all`.

@@ -363,6 +363,38 @@ async fn a_clean_table_exits_zero() {
     let p = table(&report, "products");
     assert_eq!(p["rows"], 25);
     assert_eq!(p["matching"], 25);
+
+    // Resuming after a key compares only the rows after it.
+    let (out, report) = audit(
+        &db,
+        &[
+            "--table",
+            "products",
+            "--resume-after",
+            "[\"20\"]",
+            "--chunk",
+            "2",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(table(&report, "products")["rows"], 5);
+    let url = db.url();
+    let bad = run(
+        command(&[
+            "audit",
+            "--database-url",
+            &url,
+            "--resume-after",
+            "[\"20\"]",
+        ]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.error_lines()[0].contains("--resume-after needs exactly one --table"),
+        "{}",
+        bad.stderr
+    );
     db.finish().await;
 }
 
@@ -543,4 +575,142 @@ async fn prove_asks_certyo_about_the_current_content() {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn an_interrupted_audit_stops_after_its_chunk_and_says_how_to_go_on() {
+    let db = TestDb::with_products().await;
+    db.insert_products(3000).await;
+    let url = db.url();
+    let dir = common::process::scratch_dir("audit-interrupt");
+    let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
+    let mut child = command(&[
+        "audit",
+        "--database-url",
+        &url,
+        "--table",
+        "products",
+        "--json",
+        "--chunk",
+        "1",
+    ])
+    .stdout(std::fs::File::create(&out_path).unwrap())
+    .stderr(std::fs::File::create(&err_path).unwrap())
+    .spawn()
+    .unwrap();
+    wait_until(Duration::from_secs(60), "a progress line", || async {
+        std::fs::read_to_string(&err_path)
+            .unwrap_or_default()
+            .contains("audit.progress")
+    })
+    .await;
+    assert!(child.try_wait().unwrap().is_none(), "audit ended too soon");
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = std::fs::read_to_string(&out_path).unwrap();
+    assert_eq!(status.code(), Some(130), "{stdout}");
+    let first: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(first["interrupted"], true);
+    let done = first["tables"][0]["rows"].as_u64().unwrap();
+    assert!(done > 0 && done < 3000, "{first:#}");
+    let after = first["resume"]["after"].as_str().unwrap().to_string();
+    assert_eq!(
+        after,
+        format!("[\"{done}\"]"),
+        "keys 1..=done were compared"
+    );
+
+    let (out, rest) = audit(&db, &["--table", "products", "--resume-after", &after]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        done + rest["tables"][0]["rows"].as_u64().unwrap(),
+        3000,
+        "every row compared once"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    db.finish().await;
+}
+
+/// A user with exactly `grants` (`{db}`, `{user}` filled in), for both host spellings.
+async fn user_with(db: &TestDb, name: &str, grants: &[&str]) -> String {
+    let password = format!("pw{}", fastrand::u64(..));
+    for host in ["127.0.0.1", "localhost"] {
+        let user = format!("'{name}'@'{host}'");
+        db.exec(&format!("DROP USER IF EXISTS {user}")).await;
+        db.exec(&format!("CREATE USER {user} IDENTIFIED BY '{password}'"))
+            .await;
+        for grant in grants {
+            db.exec(&grant.replace("{db}", &db.name).replace("{user}", &user))
+                .await;
+        }
+    }
+    let server = reqwest::Url::parse(&common::server_url()).unwrap();
+    format!(
+        "mysql://{name}:{password}@{}:{}/{}",
+        server.host_str().unwrap(),
+        server.port().unwrap_or(3306),
+        db.name
+    )
+}
+
+async fn drop_user(db: &TestDb, name: &str) {
+    for host in ["127.0.0.1", "localhost"] {
+        db.exec(&format!("DROP USER IF EXISTS '{name}'@'{host}'"))
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn audit_and_mark_run_with_the_documented_grants_only() {
+    let db = TestDb::with_products().await;
+    db.insert_products(5).await;
+    let emu = certyo_queue::emulator::start(Default::default())
+        .await
+        .unwrap();
+    deliver_all(&db, &emu).await;
+    with_marker(&db, &["UPDATE products SET name = 'x' WHERE id = 2"]).await;
+    let read = [
+        "GRANT SELECT ON `{db}`.`certyo_capture` TO {user}",
+        "GRANT SELECT ON `{db}`.`certyo_queue` TO {user}",
+        "GRANT SELECT, UPDATE ON `{db}`.`products` TO {user}",
+    ];
+    let name = format!("cq_audit_{}", fastrand::u32(..));
+    let mut grants = read.to_vec();
+    grants.push("GRANT SELECT ON `{db}`.`certyo_capture_digest` TO {user}");
+    let url = user_with(&db, &name, &grants).await;
+    let out = run(
+        command(&["audit", "--database-url", &url, "--json", "--mark"]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(ids(&table(&report, "products")["altered_rows"]), ["2"]);
+    assert_eq!(table(&report, "products")["marked"], 1);
+
+    // Without the rendering options the audit refuses instead of guessing.
+    let other = format!("{name}_n");
+    let url = user_with(&db, &other, &read).await;
+    let out = run(
+        command(&["audit", "--database-url", &url]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.error_lines()
+            .iter()
+            .any(|l| l.contains("SELECT on `certyo_capture_digest`")),
+        "{}",
+        out.stderr
+    );
+    drop_user(&db, &name).await;
+    drop_user(&db, &other).await;
+    db.finish().await;
 }

@@ -73,6 +73,8 @@ pub enum AuditError {
     NotTracked(String),
     #[error("table `{0}` has no certyo_payload_sha256 column: run `certyo-queue migrate --table {0}` (it adds the column; versions delivered before it are reported as delivered without a digest)")]
     NoDigestColumn(String),
+    #[error("--resume-after needs exactly one --table and a JSON array of that table's primary-key values as text (one per key column), as an interrupted audit prints it, e.g. '[\"41999\"]'")]
+    Resume,
     #[error("audit needs SELECT on `{0}`, which this user lacks: GRANT SELECT ON <database>.{0} TO <user> (without it the audit could not render the rows as capture does)")]
     Privilege(&'static str),
 }
@@ -91,6 +93,9 @@ pub struct AuditConfig {
     /// Also ask Certyo about up to this many rows per table that matched locally
     /// (`--prove N`; `u64::MAX` for all), spread over the table.
     pub sample: u64,
+    /// Start after this primary key (key values as text, in key order): resume an
+    /// interrupted audit of one table (`--resume-after`).
+    pub resume_after: Option<Vec<String>>,
 }
 
 impl Default for AuditConfig {
@@ -101,6 +106,7 @@ impl Default for AuditConfig {
             limit: 100,
             mark: false,
             sample: 0,
+            resume_after: None,
         }
     }
 }
@@ -192,6 +198,18 @@ pub struct AuditReport {
     pub tables: Vec<TableAudit>,
     /// Stopped early (Ctrl-C): the counts cover the rows read so far.
     pub interrupted: bool,
+    /// When interrupted: the table and the last key done, to resume with
+    /// `--table T --resume-after KEY`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resume: Option<Resume>,
+}
+
+/// Where an interrupted audit stopped.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resume {
+    pub table: String,
+    /// The last key compared, a JSON array of the key values as text.
+    pub after: String,
 }
 
 impl AuditReport {
@@ -244,6 +262,12 @@ pub async fn run(
     for name in &names {
         shapes.push(audited_shape(&mut conn, schema, name).await?);
     }
+    if let Some(key) = &cfg.resume_after {
+        match shapes.as_slice() {
+            [one] if cfg.tables.len() == 1 && one.pk.len() == key.len() => {}
+            _ => return Err(AuditError::Resume),
+        }
+    }
     let mut report = AuditReport {
         database: schema.to_string(),
         ..AuditReport::default()
@@ -263,16 +287,18 @@ pub async fn run(
             (cfg.sample.saturating_mul(cfg.chunk as u64) / estimated_rows.max(1)).max(1)
         };
         let scan_cfg = ScanConfig {
+            pool,
             cfg,
             prover,
             per_chunk,
         };
+        let mut last = cfg.resume_after.clone();
         let finished = scan(
-            pool,
             &mut conn,
             &sql,
             &scan_cfg,
             &mut table,
+            &mut last,
             stop,
             &mut |t: &TableAudit| {
                 on_progress(&Progress {
@@ -295,11 +321,16 @@ pub async fn run(
             gone = table.gone,
             "audit.table"
         );
-        report.tables.push(table);
         if !finished {
             report.interrupted = true;
+            report.resume = last.map(|key| Resume {
+                table: table.table.clone(),
+                after: serde_json::to_string(&key).unwrap_or_default(),
+            });
+            report.tables.push(table);
             break;
         }
+        report.tables.push(table);
     }
     report.finish();
     Ok(report)
@@ -364,6 +395,8 @@ async fn estimate_rows(
 
 /// What one table's scan needs besides the statements.
 struct ScanConfig<'a> {
+    /// Where `--mark` takes its connection from.
+    pool: &'a MySqlPool,
     cfg: &'a AuditConfig,
     prover: Option<&'a Prover>,
     /// Matching rows to ask Certyo about per chunk.
@@ -373,16 +406,15 @@ struct ScanConfig<'a> {
 /// The local pass over one table (and the proof, with a prover); false when stopped
 /// early.
 async fn scan(
-    pool: &MySqlPool,
     conn: &mut MySqlConnection,
     sql: &TableSql,
     scan: &ScanConfig<'_>,
     table: &mut TableAudit,
+    last: &mut Option<Vec<String>>,
     stop: &CancellationToken,
     on_chunk: &mut (dyn FnMut(&TableAudit) + Send),
 ) -> Result<bool, AuditError> {
     let cfg = scan.cfg;
-    let mut last: Option<Vec<String>> = None;
     loop {
         if stop.is_cancelled() {
             return Ok(false);
@@ -493,7 +525,7 @@ async fn scan(
             }
             if cfg.mark {
                 for part in keys.chunks(ROWS_PER_STATEMENT) {
-                    table.marked += mark(pool, sql, part).await?;
+                    table.marked += mark(scan.pool, sql, part).await?;
                 }
             }
         }
@@ -539,7 +571,7 @@ async fn scan(
             }
         }
         on_chunk(table);
-        last = Some(end);
+        *last = Some(end);
     }
 }
 
@@ -812,7 +844,14 @@ pub fn render_text(report: &AuditReport) -> String {
     if report.interrupted {
         let _ = writeln!(
             out,
-            "interrupted: the counts cover the rows read so far; run the same command again (the audit reads, it keeps no state)"
+            "interrupted: the counts cover the rows read so far{}",
+            match &report.resume {
+                Some(r) => format!(
+                    "; to go on: certyo-queue audit --table {} --resume-after '{}'",
+                    r.table, r.after
+                ),
+                None => "; run the same command again".into(),
+            }
         );
     }
     out
@@ -885,6 +924,12 @@ pub async fn run_cli(args: &AuditArgs, stop: CancellationToken) -> anyhow::Resul
         limit: args.limit,
         mark: args.mark,
         sample: args.prove.unwrap_or(0),
+        resume_after: match &args.resume_after {
+            None => None,
+            Some(text) => {
+                Some(serde_json::from_str::<Vec<String>>(text).map_err(|_| AuditError::Resume)?)
+            }
+        },
     };
     let pool = crate::db::connect(&db, 2).await?;
     let terminal = std::io::stderr().is_terminal();
