@@ -251,7 +251,8 @@ pub struct VerifyArgs {
 }
 
 /// `status`: exit code 0 when healthy, 2 when something needs attention (dead letters,
-/// capture triggers drifted or missing, a --table not captured), 1 on error.
+/// capture triggers drifted or missing, a --table not captured, rows marked Altered by
+/// `audit --mark`), 1 on error.
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
