@@ -48,6 +48,9 @@ pub enum Command {
     Dead(DeadArgs),
     /// Enqueue every existing row of a captured table as an `upsert` event (resumable).
     Backfill(BackfillArgs),
+    /// Compare every delivered row, as it is now, with what was anchored; exit 2 when
+    /// rows were altered behind capture's back (or are gone without a delete event).
+    Audit(AuditArgs),
     /// Measure capture overhead, the database's own limit, drain rate, latency and
     /// resources in a scratch database on the server of --database-url (dropped after).
     Bench(BenchArgs),
@@ -248,7 +251,8 @@ pub struct VerifyArgs {
 }
 
 /// `status`: exit code 0 when healthy, 2 when something needs attention (dead letters,
-/// capture triggers drifted or missing, a --table not captured), 1 on error.
+/// capture triggers drifted or missing, a --table not captured, rows marked Altered by
+/// `audit --mark`), 1 on error.
 #[derive(Debug, Clone, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
@@ -328,6 +332,63 @@ pub struct BackfillArgs {
     #[arg(long)]
     pub restart: bool,
 }
+
+// --- audit (issue 18) ---
+/// `audit`: a local pass in SQL (each row rendered as capture renders it, its SHA-256
+/// compared with the digest of the payload its last delivered version carried), then,
+/// with Certyo settings, a proof of the suspects by Certyo's verify call. Exit code 0
+/// when everything delivered matches, 2 when something was altered or is gone, 1 on
+/// error.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Certyo settings: with an API key, altered rows are confirmed with Certyo.
+    #[command(flatten)]
+    pub api: ApiArgs,
+    /// Only this table (repeatable); default: every captured table.
+    #[arg(long = "table")]
+    pub tables: Vec<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Concurrent verify calls to Certyo.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Altered (and gone) rows listed per table; all are counted and all are marked.
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Set certyo_anchor_status = 'Altered' on altered rows (queues nothing, moves no
+    /// ON UPDATE column); `status` and /metrics count them.
+    #[arg(long)]
+    pub mark: bool,
+    /// Also ask Certyo about N rows per table that matched locally, spread over the
+    /// table, or `all` (catches a row restored with an older version's tracking columns).
+    #[arg(long, value_name = "N|all", value_parser = parse_prove)]
+    pub prove: Option<u64>,
+    /// No Certyo call, even with an API key set: the local pass only.
+    #[arg(long, conflicts_with = "prove")]
+    pub local: bool,
+    /// Rows compared per statement (chunks of the primary key).
+    #[arg(long, default_value_t = 10_000)]
+    pub chunk: usize,
+    /// Go on after this primary key (with one --table): what an interrupted audit
+    /// prints, a JSON array of the key values as text, e.g. '["41999"]'.
+    #[arg(long, value_name = "KEY")]
+    pub resume_after: Option<String>,
+}
+
+/// `--prove N` or `--prove all`.
+pub fn parse_prove(s: &str) -> Result<u64, String> {
+    if s.eq_ignore_ascii_case("all") {
+        return Ok(u64::MAX);
+    }
+    s.parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{s:?}: expected a number of rows (1 or more) or `all`"))
+}
+// --- end audit ---
 
 /// Emulator settings. Documented choices for what the real API leaves open are in
 /// the README ("Certyo contract assumptions") and in `--help`.

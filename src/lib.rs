@@ -20,7 +20,7 @@
 //! - `bench`: `certyo-queue bench`: throughput, latency and resources, measured end to end.
 //! - `shutdown`: the signal handling that cancels everything.
 //! - `server_checks`: server settings refused at start (binlog format, trigger trust).
-//! - `ops`: operator commands: status, dead letters, backfill.
+//! - `ops`: operator commands: status, dead letters, backfill, audit.
 //! - `writeback`: marks delivered versions on their source rows (status, hash).
 //!
 //! - `sql`: loading the `sql/` templates: header stripping, `{name}` filling, fragment

@@ -44,6 +44,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Status(args) => until_stopped(ops::status::run_cli(&args), &stop).await,
         Command::Dead(args) => until_stopped(ops::dead::run_cli(&args), &stop).await,
         Command::Backfill(args) => ops::backfill::run_cli(&args, stop).await,
+        Command::Audit(args) => ops::audit::run_cli(&args, stop).await,
         Command::Bench(args) => bench::run_cli(&args, stop).await,
     }
 }

@@ -14,6 +14,8 @@
 //! - `certyo_queue_claim_conflicts_total`: claims retried after a deadlock or lock wait timeout.
 //! - `certyo_queue_bulk_uncertain_total`: records a bulk answer did not prove accepted
 //!   or refused, confirmed by single calls.
+//! - `certyo_rows_altered{table}` (gauge): rows `audit --mark` set to 'Altered',
+//!   counted each verification round.
 //!
 //! `/healthz` answers 200 while the process serves; `/readyz` answers 200 only when the
 //! database answers, Certyo has not refused the API key, the base URL leads to the
@@ -45,6 +47,9 @@ pub const API_RESPONSES: &str = "certyo_api_responses_total";
 pub const VERIFY_OUTCOMES: &str = "certyo_verify_outcomes_total";
 pub const CLAIM_CONFLICTS: &str = "certyo_queue_claim_conflicts_total";
 pub const BULK_UNCERTAIN: &str = "certyo_queue_bulk_uncertain_total";
+/// Gauge: rows marked 'Altered' by `audit --mark`, per table (refreshed each
+/// verification round, by the process that runs verification).
+pub const ROWS_ALTERED: &str = "certyo_rows_altered";
 
 /// Histogram buckets in seconds: 1 ms to 5 min.
 const BUCKETS: &[f64] = &[

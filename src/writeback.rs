@@ -21,6 +21,10 @@
 //!   subquery inside an UPDATE locks what it reads, which deadlocked with `complete`).
 //! - ON UPDATE CURRENT_TIMESTAMP columns are pinned (`col = col`): a write-back is not a
 //!   change of the row.
+//! - `certyo_payload_sha256` (where the table has it) gets the SHA-256 of the payload
+//!   text the delivered queue row carried, read from `certyo_queue` by id without locks:
+//!   exactly the bytes sent as `recordPayload`. `audit` compares it with the row as it
+//!   is now, rendered the same way.
 //! - A hash longer than the tracking column is not written (NULL, with a warning) for
 //!   that row alone; its neighbours are written back as usual.
 //! - `record_id` is parsed back as `capture` wrote it: the key value for a one-column
@@ -119,6 +123,8 @@ pub const DUE_BATCH: usize = 200;
 #[derive(Debug)]
 struct TableMeta {
     pk: Vec<String>,
+    /// The table has `certyo_payload_sha256` (migrated since it was added).
+    digest: bool,
     update_sql: String,
     lock_sql: String,
     present_sql: String,
@@ -391,16 +397,20 @@ impl<'a> Row_<'a> {
     }
 }
 
-/// Bind the derived-table values of `rows` (h, r, q, keys... per row).
+/// Bind the derived-table values of `rows` (h, r, q, d, keys... per row); d is the
+/// payload digest by queue id, NULL where none is given.
 fn bind_rows<'q>(
     mut q: sqlx::query::Query<'q, MySql, sqlx::mysql::MySqlArguments>,
     rows: &[&'q Row_<'q>],
+    digests: Option<&HashMap<i64, String>>,
 ) -> sqlx::query::Query<'q, MySql, sqlx::mysql::MySqlArguments> {
     for row in rows {
+        let digest = digests.and_then(|d| d.get(&row.item.queue_id)).cloned();
         q = q
             .bind(row.hash)
             .bind(row.item.record_id.as_str())
-            .bind(row.item.queue_id);
+            .bind(row.item.queue_id)
+            .bind(digest);
         for value in &row.key {
             q = match value {
                 KeyValue::Int(i) => q.bind(*i),
@@ -419,7 +429,7 @@ async fn queue_ids(
     context: &'static str,
 ) -> Result<HashSet<i64>, WriteBackError> {
     let sql = meta.statement_for(template, rows.len());
-    let ids: Vec<i64> = bind_rows(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), rows)
+    let ids: Vec<i64> = bind_rows(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), rows, None)
         .fetch_all(&mut *conn)
         .await
         .map_err(db(context))?
@@ -493,15 +503,48 @@ async fn write_chunk(
     if current.is_empty() {
         return Ok((report, held));
     }
+    let digests = if meta.digest {
+        payload_digests(conn, &current).await?
+    } else {
+        HashMap::new()
+    };
     let sql = meta.statement_for(&meta.update_sql, current.len());
-    let done = bind_rows(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &current)
-        .execute(&mut *conn)
-        .await
-        .map_err(db("marking source rows Pending"))?;
+    let done = bind_rows(
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())),
+        &current,
+        Some(&digests),
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(db("marking source rows Pending"))?;
     let updated = done.rows_affected().min(current.len() as u64);
     report.updated += updated;
     report.skipped += current.len() as u64 - updated;
     Ok((report, held))
+}
+
+/// The SHA-256 of each delivered version's payload text, by queue id (a non-locking
+/// read of `certyo_queue`; a row already cleaned up has none).
+async fn payload_digests(
+    conn: &mut MySqlConnection,
+    rows: &[&Row_<'_>],
+) -> Result<HashMap<i64, String>, WriteBackError> {
+    let context = "reading the delivered payloads' digests";
+    let sql = expand_ids(
+        include_str!("../sql/writeback_payload_digests.sql"),
+        rows.len(),
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+    for row in rows {
+        q = q.bind(row.item.queue_id);
+    }
+    q.fetch_all(&mut *conn)
+        .await
+        .map_err(db(context))?
+        .iter()
+        .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(db(context))
 }
 
 /// The delay before the next try of a write-back that was held `attempts` times.
@@ -567,14 +610,14 @@ async fn claim_due(conn: &mut MySqlConnection) -> Result<Vec<DueRow>, WriteBackE
 
 /// A key value bound to `pk = ?`; MySQL converts text to the column's type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum KeyValue {
+pub(crate) enum KeyValue {
     Int(i64),
     Text(String),
 }
 
 /// `record_id` as the capture triggers wrote it: the value itself for a one-column key,
 /// a JSON array of the key values for a composite key.
-fn parse_record_id(record_id: &str, key_len: usize) -> Option<Vec<KeyValue>> {
+pub(crate) fn parse_record_id(record_id: &str, key_len: usize) -> Option<Vec<KeyValue>> {
     if key_len == 1 {
         return Some(vec![KeyValue::Text(record_id.to_string())]);
     }
@@ -643,10 +686,21 @@ async fn table_meta(
                     .collect();
                 let table = quote_ident(&shape.name);
                 let key_join = key_join.join(" AND ");
+                let digest = shape.has_column("certyo_payload_sha256");
+                let digest_set = if digest {
+                    fragment(&FRAGMENTS, "digest_set")
+                } else {
+                    ""
+                };
                 let with = |file: &str| {
                     fill(
                         statement(file),
-                        &[("table", &table), ("key_join", &key_join), ("keep", &keep)],
+                        &[
+                            ("table", &table),
+                            ("key_join", &key_join),
+                            ("keep", &keep),
+                            ("digest", digest_set),
+                        ],
                     )
                 };
                 Arc::new(TableMeta {
@@ -654,6 +708,7 @@ async fn table_meta(
                     lock_sql: with(include_str!("../sql/writeback_lock_rows.sql")),
                     present_sql: with(include_str!("../sql/writeback_rows_present.sql")),
                     pk: shape.pk,
+                    digest,
                 })
             })
     };

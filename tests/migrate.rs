@@ -148,6 +148,7 @@ async fn inserts_updates_and_deletes_are_queued_with_json_object_payloads() {
         "certyo_verified_at",
         "certyo_ingested_at",
         "certyo_verify_next_at",
+        "certyo_payload_sha256",
     ] {
         assert_eq!(
             db.scalar(&format!("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '{}' AND TABLE_NAME = 'products' AND COLUMN_NAME = '{col}' AND IS_NULLABLE = 'YES'", db.name)).await,

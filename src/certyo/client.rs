@@ -350,6 +350,16 @@ impl CertyoClient {
         serde_json::from_slice(&body)
             .map_err(|e| ApiError::Transport(format!("unreadable verify answer: {e}")))
     }
+
+    /// `POST /api/v1/verify/record` with the content to check (`payload`).
+    pub async fn verify_content(
+        &self,
+        req: &VerifyContentRequest<'_>,
+    ) -> Result<VerifyResponse, ApiError> {
+        let (_, body) = self.post(VERIFY_PATH, req).await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::Transport(format!("unreadable verify answer: {e}")))
+    }
 }
 
 /// What a bulk call's answer says, one outcome per record in batch order.

@@ -97,6 +97,17 @@ pub struct VerifyRequest {
     pub record_id: String,
 }
 
+/// Body of `POST /api/v1/verify/record` in the documented variant that also sends the
+/// content to check: `payload` is the record's payload as it is now, and the answer
+/// says whether that content is the anchored version (`certyo-queue audit`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyContentRequest<'a> {
+    #[serde(flatten)]
+    pub record: &'a VerifyRequest,
+    pub payload: &'a RawValue,
+}
+
 /// The answer of `POST /api/v1/verify/record`; every field optional (pages disagree).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

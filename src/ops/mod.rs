@@ -4,6 +4,8 @@
 //!   state; exit code 2 when something needs attention (a check for scripts).
 //! - `dead`: list, requeue and purge dead letters (a requeue keeps the row's id, so its
 //!   idempotency key `queue-<id>` is kept).
+//! - `audit`: compare every delivered row, as it is now, with what was anchored (a
+//!   local pass in SQL, then a proof by Certyo); exit code 2 when something was altered.
 //! - `backfill`: enqueue every existing row of a captured table as an `upsert` event,
 //!   chunked by primary key, resumable (progress in `certyo_queue_backfill`).
 //!
@@ -11,6 +13,9 @@
 //! arguments, refused table), 2 done but something needs attention
 //! (`status::EXIT_ATTENTION`).
 
+pub mod audit;
+pub mod audit_prove;
+pub mod audit_sql;
 pub mod backfill;
 pub mod dead;
 pub mod status;

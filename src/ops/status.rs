@@ -145,6 +145,9 @@ pub struct AnchorCounts {
     pub pending: u64,
     pub anchored: u64,
     pub failed: u64,
+    /// Marked by `certyo-queue audit --mark`: changed behind capture's back since the
+    /// version that was anchored.
+    pub altered: u64,
 }
 
 /// Gather the report for `schema`; `only` limits it to those tables (each must exist).
@@ -282,6 +285,11 @@ pub async fn collect(
         } else {
             None
         };
+        if let Some(altered) = anchor.map(|a| a.altered).filter(|n| *n > 0) {
+            problems.push(format!(
+                "table `{name}`: {altered} row(s) marked Altered by `certyo-queue audit --mark`: changed behind capture's back since their anchored version (see `certyo-queue audit --table {name}`; a change through capture, or `backfill --restart`, anchors their current content)"
+            ));
+        }
         let cascading_foreign_keys = if health == TriggerHealth::NotCaptured {
             Vec::new()
         } else {
@@ -415,6 +423,7 @@ async fn anchor_counts(conn: &mut MySqlConnection, table: &str) -> Result<Anchor
             "Pending" => counts.pending = n,
             "Anchored" => counts.anchored = n,
             "Failed" => counts.failed = n,
+            "Altered" => counts.altered = n,
             _ => {}
         }
     }
@@ -484,21 +493,30 @@ pub fn render_text(s: &Status) -> String {
             .max(5);
         let _ = writeln!(
             out,
-            "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
-            "table", "triggers", "in flight", "retrying", "dead", "Pending", "Anchored", "Failed"
+            "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7} {:>7}",
+            "table",
+            "triggers",
+            "in flight",
+            "retrying",
+            "dead",
+            "Pending",
+            "Anchored",
+            "Failed",
+            "Altered"
         );
         for t in &s.tables {
-            let (p, a, f) = match t.anchor {
+            let (p, a, f, x) = match t.anchor {
                 Some(c) => (
                     c.pending.to_string(),
                     c.anchored.to_string(),
                     c.failed.to_string(),
+                    c.altered.to_string(),
                 ),
-                None => ("-".into(), "-".into(), "-".into()),
+                None => ("-".into(), "-".into(), "-".into(), "-".into()),
             };
             let _ = writeln!(
                 out,
-                "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
+                "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7} {:>7}",
                 t.table,
                 t.triggers.as_str(),
                 t.queue.in_flight,
@@ -506,12 +524,13 @@ pub fn render_text(s: &Status) -> String {
                 t.queue.dead,
                 p,
                 a,
-                f
+                f,
+                x
             );
         }
         let _ = writeln!(
             out,
-            "(in flight / retrying / dead: queue rows; Pending / Anchored / Failed: rows by certyo_anchor_status)"
+            "(in flight / retrying / dead: queue rows; Pending / Anchored / Failed / Altered: rows by certyo_anchor_status)"
         );
         for t in &s.tables {
             if t.triggers == TriggerHealth::Unverified {

@@ -172,6 +172,7 @@ impl Verifier {
                 break;
             }
             report.tables += 1;
+            self.count_altered(&table.name).await;
             match self.verify_table(table, stop, &mut report).await {
                 Ok(true) => {}
                 Ok(false) => break, // the API is struggling: next round
@@ -283,6 +284,27 @@ impl Verifier {
     fn backoff(&self, age: Duration) -> Duration {
         let until_timeout = self.cfg.anchor_timeout.saturating_sub(age);
         (age / 2).min(self.cfg.backoff_max).min(until_timeout)
+    }
+
+    /// Refresh the gauge `certyo_rows_altered{table}`: rows `audit --mark` found changed
+    /// behind capture's back. A failure is logged and leaves the gauge as it was (the
+    /// round's own work does not depend on it).
+    async fn count_altered(&self, table: &str) {
+        if crate::capture::check_name(table).is_err() {
+            return;
+        }
+        let sql = crate::capture::template::fill(
+            crate::capture::template::statement(include_str!("../../sql/verify_count_altered.sql")),
+            &[("table", &crate::capture::template::quote_ident(table))],
+        );
+        match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()))
+            .fetch_one(&self.pool)
+            .await
+        {
+            Ok(n) => metrics::gauge!(crate::telemetry::ROWS_ALTERED, "table" => table.to_string())
+                .set(n.max(0) as f64),
+            Err(e) => tracing::warn!(table, error = %e, "verify.count_altered failed"),
+        }
     }
 
     async fn keep_columns(&self, table: &str) -> Result<Vec<String>, DbError> {

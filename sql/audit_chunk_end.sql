@@ -1,0 +1,11 @@
+-- audit: the key of the last row of the next chunk: the row ? places after the last key
+-- done (OFFSET chunk - 1), as text; none when fewer rows than a chunk are left. Same
+-- keyset pieces as backfill (sql/backfill_fragments.sql): {key_text} the key columns as
+-- text, {after} "key > last key" (or TRUE), {order} the key columns in key order.
+-- Index: PRIMARY, range scan in key order, read from the index alone.
+-- Locks: nothing (plain consistent read).
+SELECT {key_text}
+FROM {table} AS src
+WHERE {after}
+ORDER BY {order}
+LIMIT 1 OFFSET ?

@@ -1,0 +1,3 @@
+-- audit: the next transaction (the queue-side check) reads one snapshot, so a row
+-- deleted through capture while the check runs is never seen gone without its delete.
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ
