@@ -597,3 +597,75 @@ async fn a_second_worker_on_a_taken_metrics_port_exits_saying_how_to_pick_a_free
     emu.stop().await;
     db.finish().await;
 }
+
+/// The README's GRANTs for the `work` user (products captured), as in tests/privileges.rs.
+const WORK_GRANTS: &[&str] = &[
+    "GRANT SELECT, UPDATE, DELETE ON `{db}`.`certyo_queue` TO {user}",
+    "GRANT SELECT ON `{db}`.`certyo_queue_schema_history` TO {user}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON `{db}`.`certyo_writeback_due` TO {user}",
+    "GRANT SELECT ON `{db}`.`certyo_capture` TO {user}",
+    "GRANT SELECT, UPDATE ON `{db}`.`products` TO {user}",
+];
+
+async fn capture_health(pool: &sqlx::MySqlPool, schema: &str) -> Vec<(String, &'static str)> {
+    let mut check = certyo_queue::tasks::CaptureHealth::new(
+        pool.clone(),
+        schema.to_string(),
+        Default::default(),
+    )
+    .unwrap();
+    check.run_once().await.expect("capture health check").tables
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capture_health_says_missing_after_a_table_swap_and_unknown_to_a_user_who_cannot_see_triggers(
+) {
+    let db = TestDb::with_products().await;
+    let products = |state: &'static str| vec![("products".to_string(), state)];
+    assert_eq!(
+        capture_health(&db.pool, &db.name).await,
+        products("current")
+    );
+
+    // What pt-online-schema-change without --preserve-triggers leaves: the table swapped
+    // for a copy without our triggers. `status` calls it not captured; the registry
+    // knows better.
+    for t in ["ai", "au", "ad", "bu"] {
+        db.exec(&format!("DROP TRIGGER certyo_products_{t}")).await;
+    }
+    assert_eq!(
+        capture_health(&db.pool, &db.name).await,
+        products("missing")
+    );
+    db.capture(&["products"]).await;
+    assert_eq!(
+        capture_health(&db.pool, &db.name).await,
+        products("current")
+    );
+
+    // The least-privileged `work` user: MySQL hides the triggers, MariaDB their bodies.
+    let name = format!("cqh_{}", fastrand::u32(..));
+    let password = format!("pw{}", fastrand::u64(..));
+    for host in ["127.0.0.1", "localhost"] {
+        let user = format!("'{name}'@'{host}'");
+        db.exec(&format!("DROP USER IF EXISTS {user}")).await;
+        db.exec(&format!("CREATE USER {user} IDENTIFIED BY '{password}'"))
+            .await;
+        for grant in WORK_GRANTS {
+            db.exec(&grant.replace("{db}", &db.name).replace("{user}", &user))
+                .await;
+        }
+    }
+    let mut url = reqwest::Url::parse(&db.url()).unwrap();
+    url.set_username(&name).unwrap();
+    url.set_password(Some(&password)).unwrap();
+    let cfg = certyo_queue::config::DbConfig::parse(url.as_str()).unwrap();
+    let pool = certyo_queue::db::connect(&cfg, 2).await.unwrap();
+    assert_eq!(capture_health(&pool, &db.name).await, products("unknown"));
+    pool.close().await;
+    for host in ["127.0.0.1", "localhost"] {
+        db.exec(&format!("DROP USER IF EXISTS '{name}'@'{host}'"))
+            .await;
+    }
+    db.finish().await;
+}
