@@ -13,9 +13,10 @@
 //!   `not_captured`;
 //! - without the TRIGGER privilege (globally or on the schema) MySQL hides the
 //!   triggers and MariaDB their bodies, so every captured table is `unknown` rather
-//!   than `not_captured` or `drifted` (no false alarm, and none that cannot be true). Also
-//! `certyo_queue_dead_letters{table}`, the table's dead letters in the queue now (made
-//! by any process).
+//!   than `not_captured` or `drifted` (no false alarm, and none that cannot be true).
+//!
+//! Also `certyo_queue_dead_letters{table}`, the table's dead letters in the queue now
+//! (made by any process).
 //!
 //! It also registers `certyo_queue_{delivered,retried,dead}_total{table}` at their
 //! current value (0 in a fresh process) for every listed table: a counter that first
