@@ -34,12 +34,21 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >&2
 fi
 
-if [ ! -x "$VENV/bin/kubernetes-validate" ] \
-  || ! "$VENV/bin/pip" show kubernetes-validate 2>/dev/null | grep -qx "Version: $KV_VERSION"; then
-  command -v python3 >/dev/null 2>&1 || die "python3 not found: apt-get install python3 python3-venv"
+installed_kv=""
+if [ -x "$VENV/bin/kubernetes-validate" ]; then
+  installed_kv="$("$VENV/bin/pip" show kubernetes-validate 2>/dev/null | sed -n 's/^Version: //p')"
+fi
+if [ "$installed_kv" != "$KV_VERSION" ]; then
+  if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    command -v apt-get >/dev/null 2>&1 || die "python3 with venv not found: install python3 and python3-venv"
+    log "installing python3 and python3-venv (Debian packages)"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq >&2
+    $SUDO apt-get install -y -qq --no-install-recommends python3 python3-venv >&2
+  fi
   log "installing kubernetes-validate $KV_VERSION (PyPI) into $VENV"
   mkdir -p "$(dirname "$VENV")"
-  python3 -m venv "$VENV" >&2 || die "python3 -m venv failed: apt-get install python3-venv"
+  python3 -m venv "$VENV" >&2 || die "python3 -m venv $VENV failed"
   "$VENV/bin/pip" install -q --disable-pip-version-check "kubernetes-validate==$KV_VERSION" >&2
 fi
 
