@@ -618,7 +618,7 @@ async fn capture_health(pool: &sqlx::MySqlPool, schema: &str) -> Vec<(String, &'
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn capture_health_says_missing_after_a_table_swap_and_unknown_to_a_user_who_cannot_see_triggers(
+async fn capture_health_says_missing_after_a_table_swap_and_unverified_to_a_user_who_cannot_read_triggers(
 ) {
     let db = TestDb::with_products().await;
     let products = |state: &'static str| vec![("products".to_string(), state)];
@@ -628,8 +628,7 @@ async fn capture_health_says_missing_after_a_table_swap_and_unknown_to_a_user_wh
     );
 
     // What pt-online-schema-change without --preserve-triggers leaves: the table swapped
-    // for a copy without our triggers. `status` calls it not captured; the registry
-    // knows better.
+    // for a copy without our triggers; the capture registry still lists it.
     for t in ["ai", "au", "ad", "bu"] {
         db.exec(&format!("DROP TRIGGER certyo_products_{t}")).await;
     }
@@ -643,7 +642,9 @@ async fn capture_health_says_missing_after_a_table_swap_and_unknown_to_a_user_wh
         products("current")
     );
 
-    // The least-privileged `work` user: MySQL hides the triggers, MariaDB their bodies.
+    // The least-privileged `work` user: MySQL hides the triggers, MariaDB their bodies;
+    // present but not comparable is unverified, never a false drifted, and gone is
+    // still missing.
     let name = format!("cqh_{}", fastrand::u32(..));
     let password = format!("pw{}", fastrand::u64(..));
     for host in ["127.0.0.1", "localhost"] {
@@ -661,7 +662,12 @@ async fn capture_health_says_missing_after_a_table_swap_and_unknown_to_a_user_wh
     url.set_password(Some(&password)).unwrap();
     let cfg = certyo_queue::config::DbConfig::parse(url.as_str()).unwrap();
     let pool = certyo_queue::db::connect(&cfg, 2).await.unwrap();
-    assert_eq!(capture_health(&pool, &db.name).await, products("unknown"));
+    assert_eq!(
+        capture_health(&pool, &db.name).await,
+        products("unverified")
+    );
+    db.exec("DROP TRIGGER certyo_products_ad").await;
+    assert_eq!(capture_health(&pool, &db.name).await, products("missing"));
     pool.close().await;
     for host in ["127.0.0.1", "localhost"] {
         db.exec(&format!("DROP USER IF EXISTS '{name}'@'{host}'"))

@@ -4,16 +4,11 @@
 //! that a trigger was dropped.
 //!
 //! Exports, per table `status` lists, `certyo_capture_triggers{table,state}`: 1 for the
-//! table's current state (`current`, `drifted`, `missing`, `unrenderable`,
-//! `not_captured`, `unknown`), 0 for the others, so a state that ended reads 0 rather
-//! than lingering; a table that left the list reads 0 in every state. Two differences
-//! from `status`:
-//! - a table the capture registry lists as captured by triggers but that has none of
-//!   ours left (a schema-change tool swapped the table) is `missing`, not
-//!   `not_captured`;
-//! - without the TRIGGER privilege (globally or on the schema) MySQL hides the
-//!   triggers and MariaDB their bodies, so every captured table is `unknown` rather
-//!   than `not_captured` or `drifted` (no false alarm, and none that cannot be true).
+//! table's state as `status` reports it (`current`, `drifted`, `missing` — including a
+//! registered table left with none of its triggers, as a schema-change tool's table
+//! swap leaves it —, `unrenderable`, `unverified` — there, but this user may not read
+//! their bodies —, `not_captured`), 0 for the others, so a state that ended reads 0
+//! rather than lingering; a table that left the list reads 0 in every state.
 //!
 //! Also `certyo_queue_dead_letters{table}`, the table's dead letters in the queue now
 //! (made by any process).
@@ -33,22 +28,19 @@ use std::time::Duration;
 use sqlx::mysql::MySqlPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::capture;
-use crate::error::{ConfigError, DbError};
+use crate::error::ConfigError;
 use crate::ops::status::{self, StatusError, TriggerHealth};
 use crate::telemetry;
 
 /// Every state a table can be reported in.
-pub const STATES: [&str; 6] = [
-    "current",
-    "drifted",
-    "missing",
-    "unrenderable",
-    "not_captured",
-    UNKNOWN,
+const STATES: [TriggerHealth; 6] = [
+    TriggerHealth::Current,
+    TriggerHealth::Drifted,
+    TriggerHealth::Missing,
+    TriggerHealth::Unrenderable,
+    TriggerHealth::Unverified,
+    TriggerHealth::NotCaptured,
 ];
-/// The state of a captured table whose triggers this user may not see.
-pub const UNKNOWN: &str = "unknown";
 
 #[derive(Debug, Clone)]
 pub struct CaptureHealthConfig {
@@ -124,37 +116,17 @@ impl CaptureHealth {
     /// One check: read `status`, set the gauges.
     pub async fn run_once(&mut self) -> Result<CaptureHealthReport, StatusError> {
         let report = status::collect(&self.pool, &self.schema, &[]).await?;
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(DbError::query("connecting for capture health"))?;
-        let grants: i64 = sqlx::query_scalar(include_str!(
-            "../../sql/capture_health_trigger_privilege.sql"
-        ))
-        .bind(&self.schema)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(DbError::query("checking the TRIGGER privilege"))?;
-        let registered: BTreeSet<String> = capture::registry::list(&mut conn)
-            .await?
-            .into_iter()
-            .filter(|r| r.source == Some(capture::registry::Source::Trigger))
-            .map(|r| r.table)
-            .collect();
-        drop(conn);
         let mut now = BTreeSet::new();
         let mut tables = Vec::new();
         for t in &report.tables {
-            let state = health(t.triggers, registered.contains(&t.table), grants > 0);
-            set_state(&t.table, Some(state));
+            set_state(&t.table, Some(t.triggers));
             for counter in [telemetry::DELIVERED, telemetry::RETRIED, telemetry::DEAD] {
                 metrics::counter!(counter, "table" => t.table.clone()).increment(0);
             }
             metrics::gauge!(telemetry::DEAD_LETTERS, "table" => t.table.clone())
                 .set(t.queue.dead as f64);
             now.insert(t.table.clone());
-            tables.push((t.table.clone(), state));
+            tables.push((t.table.clone(), t.triggers.as_str()));
         }
         for gone in self.seen.difference(&now) {
             set_state(gone, None);
@@ -168,39 +140,10 @@ impl CaptureHealth {
     }
 }
 
-/// The exported state of a table `status` reports as `seen`.
-fn health(seen: TriggerHealth, registered: bool, triggers_visible: bool) -> &'static str {
-    match seen {
-        _ if !triggers_visible && (registered || seen != TriggerHealth::NotCaptured) => UNKNOWN,
-        TriggerHealth::NotCaptured if registered => TriggerHealth::Missing.as_str(),
-        other => other.as_str(),
-    }
-}
-
-fn set_state(table: &str, state: Option<&'static str>) {
+fn set_state(table: &str, state: Option<TriggerHealth>) {
     for s in STATES {
         let value = if Some(s) == state { 1.0 } else { 0.0 };
-        metrics::gauge!(telemetry::CAPTURE_TRIGGERS, "table" => table.to_string(), "state" => s)
+        metrics::gauge!(telemetry::CAPTURE_TRIGGERS, "table" => table.to_string(), "state" => s.as_str())
             .set(value);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_registered_table_without_triggers_is_missing_and_invisible_triggers_unknown() {
-        use TriggerHealth::*;
-        assert_eq!(health(NotCaptured, true, true), "missing");
-        assert_eq!(health(NotCaptured, false, true), "not_captured");
-        assert_eq!(health(Drifted, true, true), "drifted");
-        assert_eq!(health(Current, true, true), "current");
-        assert_eq!(health(NotCaptured, true, false), "unknown");
-        assert_eq!(health(Drifted, true, false), "unknown");
-        assert_eq!(health(NotCaptured, false, false), "not_captured");
-        for s in [Current, Drifted, Missing, Unrenderable, NotCaptured] {
-            assert!(STATES.contains(&s.as_str()));
-        }
     }
 }
