@@ -18,6 +18,10 @@ else
   servers=("$(bash scripts/ensure-mariadb.sh)" "$(bash scripts/ensure-mysql.sh)")
 fi
 
+# promtool/prometheus, systemd-analyze, kubernetes-validate for tests/deploy.rs and
+# tests/monitoring.rs (installed once, reused after).
+bash scripts/ensure-ops-tools.sh
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 

@@ -226,6 +226,10 @@ pub struct ScheduleArgs {
     /// leader confirms it still is); a dead leader is replaced within about this long.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub leader_check_interval: Duration,
+    /// How often `work` refreshes its status metrics (capture triggers per table, dead
+    /// letters), in every process.
+    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    pub status_interval: Duration,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -14,7 +14,7 @@
 //! - `certyo`: the Certyo API client and wire types.
 //! - `worker`: the delivery pool: claim → send → settle, backoff, shutdown.
 //! - `worker_health`: the pool's failure streaks, misdirection and stalls (log, `/readyz`).
-//! - `tasks`: scheduled cleanup and verification under one leader.
+//! - `tasks`: scheduled cleanup and verification under one leader; capture health as metrics.
 //! - `leader`: one leader per scheduled job across processes (MySQL named lock).
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
 //! - `bench`: `certyo-queue bench`: throughput, latency and resources, measured end to end.

@@ -16,6 +16,13 @@
 //!   or refused, confirmed by single calls.
 //! - `certyo_rows_altered{table}` (gauge): rows `audit --mark` set to 'Altered',
 //!   counted each verification round.
+//! - `certyo_ready`, `certyo_api_key_refused`: 1/0, what `/readyz` says and whether
+//!   Certyo refuses the key, refreshed every [`READINESS_REFRESH`] (alerts need them as
+//!   series: a probe's answer is not scraped).
+//! - `certyo_leader{task}`: 1 while this process holds the job's leader lock (set by
+//!   `crate::tasks`).
+//! - `certyo_capture_triggers{table,state}`, `certyo_queue_dead_letters{table}`: what `status`
+//!   says, refreshed by `crate::tasks::capture_health`.
 //!
 //! `/healthz` answers 200 while the process serves; `/readyz` answers 200 only when the
 //! database answers, Certyo has not refused the API key, the base URL leads to the
@@ -50,6 +57,14 @@ pub const BULK_UNCERTAIN: &str = "certyo_queue_bulk_uncertain_total";
 /// Gauge: rows marked 'Altered' by `audit --mark`, per table (refreshed each
 /// verification round, by the process that runs verification).
 pub const ROWS_ALTERED: &str = "certyo_rows_altered";
+pub const READY: &str = "certyo_ready";
+pub const API_KEY_REFUSED: &str = "certyo_api_key_refused";
+pub const LEADER: &str = "certyo_leader";
+pub const CAPTURE_TRIGGERS: &str = "certyo_capture_triggers";
+pub const DEAD_LETTERS: &str = "certyo_queue_dead_letters";
+
+/// How often the readiness gauges are recomputed.
+pub const READINESS_REFRESH: Duration = Duration::from_secs(5);
 
 /// Histogram buckets in seconds: 1 ms to 5 min.
 const BUCKETS: &[f64] = &[
@@ -95,6 +110,7 @@ pub async fn serve(
     stop: CancellationToken,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let metrics = recorder();
+    let gauges_health = health.clone();
     let state = AppState {
         health,
         metrics: metrics.clone(),
@@ -107,17 +123,19 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let task = tokio::spawn(async move {
-        if let Some(handle) = metrics {
-            let upkeep_stop = stop.clone();
-            tokio::spawn(async move {
-                while !upkeep_stop.is_cancelled() {
-                    tokio::select! {
-                        _ = upkeep_stop.cancelled() => {}
-                        _ = tokio::time::sleep(Duration::from_secs(5)) => handle.run_upkeep(),
-                    }
+        let upkeep_stop = stop.clone();
+        tokio::spawn(async move {
+            while !upkeep_stop.is_cancelled() {
+                set_readiness_gauges(&gauges_health).await;
+                if let Some(handle) = &metrics {
+                    handle.run_upkeep();
                 }
-            });
-        }
+                tokio::select! {
+                    _ = upkeep_stop.cancelled() => {}
+                    _ = tokio::time::sleep(READINESS_REFRESH) => {}
+                }
+            }
+        });
         let shutdown = stop.clone();
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
@@ -143,29 +161,37 @@ async fn render_metrics(State(state): State<AppState>) -> (StatusCode, String) {
 }
 
 async fn ready(State(state): State<AppState>) -> (StatusCode, String) {
+    match readiness(&state.health).await {
+        Ok(()) => (StatusCode::OK, "ready\n".into()),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")),
+    }
+}
+
+/// What `/readyz` answers: `Err` with the reason when not ready.
+async fn readiness(health: &Health) -> Result<(), String> {
     let ping = tokio::time::timeout(
         Duration::from_secs(2),
-        sqlx::query(include_str!("../sql/health_ping.sql")).execute(&state.health.db),
+        sqlx::query(include_str!("../sql/health_ping.sql")).execute(&health.db),
     )
     .await;
     match ping {
         Ok(Ok(_)) => {}
-        Ok(Err(e)) => return (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")),
-        Err(_) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database: no answer within 2s\n".into(),
-            )
-        }
+        Ok(Err(e)) => return Err(format!("database: {e}")),
+        Err(_) => return Err("database: no answer within 2s".into()),
     }
-    if state.health.auth.is_failing() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "certyo: the API key or tenant was refused (401/403)\n".into(),
-        );
+    if health.auth.is_failing() {
+        return Err("certyo: the API key or tenant was refused (401/403)".into());
     }
-    if let Some(Err(why)) = state.health.delivery.as_ref().map(|d| d.readiness()) {
-        return (StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n"));
+    if let Some(Err(why)) = health.delivery.as_ref().map(|d| d.readiness()) {
+        return Err(why);
     }
-    (StatusCode::OK, "ready\n".into())
+    Ok(())
+}
+
+/// `certyo_ready` and `certyo_api_key_refused`, as `/readyz` would answer now.
+async fn set_readiness_gauges(health: &Health) {
+    let ready = readiness(health).await.is_ok();
+    metrics::gauge!(READY).set(if ready { 1.0 } else { 0.0 });
+    let refused = health.auth.is_failing();
+    metrics::gauge!(API_KEY_REFUSED).set(if refused { 1.0 } else { 0.0 });
 }

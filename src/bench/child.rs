@@ -59,6 +59,9 @@ impl WorkChild {
             .args(["--lease", &dur(d.lease)])
             .args(["--max-attempts", &d.max_attempts.to_string()])
             .args(["--progress-interval", "1h"])
+            // Any free port: the bench reads no metrics, and a `work` already serving the
+            // default 127.0.0.1:9464 on this host must not make it fail.
+            .args(["--metrics-addr", "127.0.0.1:0"])
             .env("DATABASE_URL", db_url)
             .env("CERTYO_API_KEY", emulator::DEFAULT_API_KEY)
             .env("CERTYO_TENANT_ID", emulator::DEFAULT_TENANT_ID)

@@ -83,7 +83,12 @@ pub async fn run(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result<Exi
     };
     let (bound, server) = crate::telemetry::serve(args.metrics_addr, health, stop.clone())
         .await
-        .with_context(|| format!("serving metrics on --metrics-addr {}", args.metrics_addr))?;
+        .with_context(|| {
+            format!(
+                "serving metrics on --metrics-addr {} (several `work` processes on one host need a port each; 127.0.0.1:0 picks a free one and logs it)",
+                args.metrics_addr
+            )
+        })?;
     tracing::info!(event = "telemetry.listen", addr = %bound, "serving /metrics, /healthz and /readyz on http://{bound}");
     let drained = delivery.run(stop).await;
     let _ = server.await;

@@ -119,7 +119,7 @@ pub enum TriggerHealth {
 }
 
 impl TriggerHealth {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             TriggerHealth::Current => "current",
             TriggerHealth::Drifted => "drifted",

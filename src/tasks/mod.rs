@@ -7,7 +7,13 @@
 //!   this process holds the job's leader lock (see `crate::leader`). A process that
 //!   becomes leader runs the job at once, then every interval.
 //! - `run_cleanup_cli` / `run_verify_cli`: one pass by hand, under the same lock.
+//! - `capture_health`: `status`'s view of the captured tables as metrics; the
+//!   [`Scheduler`] runs it in every process (no lock), beside the two jobs.
+//!
+//! While it runs, the scheduler exports `certyo_leader{task}` (1 leading, 0 following;
+//! not `job`, which Prometheus reserves for the scrape job).
 
+pub mod capture_health;
 pub mod cleanup;
 pub mod verify;
 
@@ -28,6 +34,7 @@ use crate::config::{ApiConfig, DbConfig};
 use crate::error::{ConfigError, DbError};
 use crate::leader::Leader;
 
+pub use capture_health::{CaptureHealth, CaptureHealthConfig, CaptureHealthReport};
 pub use cleanup::{Cleaner, CleanupConfig, CleanupReport};
 pub use verify::{Verifier, VerifyConfig, VerifyReport, VerifyTable};
 
@@ -56,6 +63,7 @@ pub struct ScheduleConfig {
     pub leader_check: Duration,
     pub cleanup: CleanupConfig,
     pub verify: VerifyConfig,
+    pub capture_health: CaptureHealthConfig,
 }
 
 impl Default for ScheduleConfig {
@@ -66,6 +74,7 @@ impl Default for ScheduleConfig {
             leader_check: Duration::from_secs(10),
             cleanup: CleanupConfig::default(),
             verify: VerifyConfig::default(),
+            capture_health: CaptureHealthConfig::default(),
         }
     }
 }
@@ -87,6 +96,9 @@ impl ScheduleConfig {
                 batch: args.verify_batch,
                 concurrency: args.verify_concurrency,
                 ..VerifyConfig::default()
+            },
+            capture_health: CaptureHealthConfig {
+                interval: args.status_interval,
             },
         };
         cfg.validate()?;
@@ -113,6 +125,7 @@ impl ScheduleConfig {
             });
         }
         self.cleanup.validate()?;
+        self.capture_health.validate()?;
         self.verify.validate()
     }
 }
@@ -199,6 +212,7 @@ impl Scheduler {
             let stop = stop.clone();
             let stats = &self.stats.cleanup;
             lead(
+                "cleanup",
                 leader,
                 self.cfg.cleanup_interval,
                 check,
@@ -239,6 +253,7 @@ impl Scheduler {
             let leader = Leader::new(&self.pool, &self.schema, "verify", check);
             let stop2 = stop.clone();
             lead(
+                "verify",
                 leader,
                 self.cfg.verify_interval,
                 check,
@@ -251,13 +266,24 @@ impl Scheduler {
             )
             .await
         };
-        tokio::join!(cleanup, verification);
+        let capture_health = async {
+            match CaptureHealth::new(
+                self.pool.clone(),
+                self.schema.clone(),
+                self.cfg.capture_health.clone(),
+            ) {
+                Ok(check) => check.run(stop.clone()).await,
+                Err(e) => tracing::error!(error = %e, "scheduler: capture health not started"),
+            }
+        };
+        tokio::join!(cleanup, verification, capture_health);
     }
 }
 
 /// The loop of one job: every `check`, hold or try to take the lock; while leading, run
 /// the job when due (at once on becoming leader, then every `interval`).
 async fn lead<F, Fut>(
+    job: &'static str,
     mut leader: Leader,
     interval: Duration,
     check: Duration,
@@ -279,6 +305,11 @@ async fn lead<F, Fut>(
             }
         };
         stats.leading.store(leading, Ordering::SeqCst);
+        metrics::gauge!(crate::telemetry::LEADER, "task" => job).set(if leading {
+            1.0
+        } else {
+            0.0
+        });
         if leading != was_leading {
             if leading {
                 tracing::info!(lock = %leader.name(), "leader.elected: this process now runs the job");
@@ -308,6 +339,7 @@ async fn lead<F, Fut>(
     }
     leader.release().await;
     stats.leading.store(false, Ordering::SeqCst);
+    metrics::gauge!(crate::telemetry::LEADER, "task" => job).set(0.0);
 }
 
 /// `certyo-queue cleanup`: one pass, under the cleanup leader lock.

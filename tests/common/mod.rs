@@ -5,6 +5,7 @@
 //! Where the server is: CERTYO_TEST_DATABASE_URL (default mysql://root@127.0.0.1:3306/).
 #![allow(dead_code)]
 
+pub mod ops_tools;
 pub mod process;
 pub mod throwaway_mariadb;
 pub mod throwaway_mysql;
