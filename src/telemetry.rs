@@ -45,6 +45,8 @@ pub const API_RESPONSES: &str = "certyo_api_responses_total";
 pub const VERIFY_OUTCOMES: &str = "certyo_verify_outcomes_total";
 pub const CLAIM_CONFLICTS: &str = "certyo_queue_claim_conflicts_total";
 pub const BULK_UNCERTAIN: &str = "certyo_queue_bulk_uncertain_total";
+/// Rows the delivery workers claim per round, summed over the pool (adaptive).
+pub const CLAIM_SIZE: &str = "certyo_queue_claim_size";
 
 /// Histogram buckets in seconds: 1 ms to 5 min.
 const BUCKETS: &[f64] = &[
