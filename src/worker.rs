@@ -57,14 +57,16 @@ const IDLE_MIN: Duration = Duration::from_millis(10);
 const DB_BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// Concurrent single POSTs when isolating the records of a refused bulk call.
 const ISOLATION_CONCURRENCY: usize = 32;
-/// Smallest adaptive claim (and the first one); `--batch-size` is the largest.
+/// Smallest adaptive claim; `--batch-size` is the largest (and the first).
 pub const CLAIM_MIN: usize = 10;
 /// Tries of a hand-over whose next event another session held, after the commit.
 const HAND_OVER_TRIES: u32 = 3;
 const HAND_OVER_PAUSE: Duration = Duration::from_millis(2);
 
 /// A worker's adaptive claim size: doubles after a full claim, halves after one that
-/// came back short, within [`CLAIM_MIN`, max].
+/// came back short, within [`CLAIM_MIN`, max]. It starts at max, so a backlog found at
+/// start goes out in full rounds; a trickle shrinks it within a few claims, so rows
+/// are spread over the workers and none of them backs off into a long idle sleep.
 #[derive(Debug, Clone, Copy)]
 pub struct ClaimSize {
     current: usize,
@@ -73,10 +75,7 @@ pub struct ClaimSize {
 
 impl ClaimSize {
     pub fn new(max: usize) -> ClaimSize {
-        ClaimSize {
-            current: CLAIM_MIN.min(max),
-            max,
-        }
+        ClaimSize { current: max, max }
     }
 
     pub fn get(&self) -> usize {
@@ -1297,6 +1296,27 @@ mod tests {
             );
             assert!(c.backoff(40) <= Duration::from_secs(60));
         }
+    }
+
+    #[test]
+    fn claim_size_halves_on_short_claims_and_doubles_on_full_ones_within_bounds() {
+        let mut s = ClaimSize::new(1000);
+        assert_eq!(s.get(), 1000);
+        s.observe(1000);
+        assert_eq!(s.get(), 1000, "never above --batch-size");
+        for _ in 0..20 {
+            s.observe(3);
+        }
+        assert_eq!(s.get(), CLAIM_MIN, "never below the minimum");
+        s.observe(CLAIM_MIN);
+        assert_eq!(s.get(), 2 * CLAIM_MIN);
+        s.observe(2 * CLAIM_MIN);
+        assert_eq!(s.get(), 4 * CLAIM_MIN);
+        s.observe(1);
+        assert_eq!(s.get(), 2 * CLAIM_MIN);
+        let mut tiny = ClaimSize::new(4);
+        tiny.observe(0);
+        assert_eq!(tiny.get(), 4, "a --batch-size below the minimum is kept");
     }
 
     #[test]
