@@ -35,7 +35,9 @@ const ROW_AGE: &str = include_str!("../sql/status_row_age.sql");
 /// How long a candidate that must wait for an earlier event of its record is parked.
 /// Normally its record's previous event hands over to it when settled (`chain`), so
 /// this only bounds the wait when that hand-over is missed.
-pub const BLOCKED_DEFER: Duration = Duration::from_secs(2);
+/// Long enough that a hot record's parked backlog does not keep coming back to be
+/// locked and parked again by every claim (which also makes hand-overs miss).
+pub const BLOCKED_DEFER: Duration = Duration::from_secs(5);
 
 /// One queue row as claimed.
 #[derive(Debug, Clone, FromRow)]
@@ -141,18 +143,24 @@ pub async fn claim(
 /// What one hand-over (`chain`) got.
 #[derive(Debug, Default)]
 pub struct Chained {
-    /// Next events leased to the new owner, at most one per record.
+    /// Next events leased to the new owner: per record, a run in queue-id order.
     pub claimed: Claimed,
     /// Records whose ready next event another session held at that moment: try again
     /// after the commit (`chain` on a fresh transaction).
     pub held: Vec<(String, String)>,
 }
 
-/// Hand over: lease to `owner` the next event of each of `records` (table, record id)
-/// whose previous event this transaction just settled, if that event may go now. Never
-/// waits for a row lock (SKIP LOCKED); the rows another session holds come back in
-/// `held`. Call it only for records whose previous event this caller itself completed
-/// (it held the lease): then no other event of the record is in flight.
+/// Most events of one record one hand-over leases (sent one after another).
+pub const HAND_OVER_RUN: u64 = 50;
+
+/// Hand over: lease to `owner` the next events (up to [`HAND_OVER_RUN`], in queue-id
+/// order) of each of `records` (table, record id) whose previous event this
+/// transaction just settled, as far as they may go now. Never waits for a row lock
+/// (SKIP LOCKED); a record whose next event another session held comes back in `held`,
+/// and a record's run stops before any event not leased here, so the caller can send
+/// each record's leased events in order. Call it only for records whose previous event
+/// this caller itself completed (it held the lease): then no other event of the record
+/// is in flight.
 pub async fn chain(
     conn: &mut MySqlConnection,
     records: &[(String, String)],
@@ -168,7 +176,8 @@ pub async fn chain(
             None => by_table.push((table, vec![record])),
         }
     }
-    let mut ready: Vec<(i64, String, String)> = Vec::new();
+    // Per record, the ready prefix of its next events, in queue-id order.
+    let mut runs: Vec<(String, String, Vec<i64>)> = Vec::new();
     for (table, ids) in &by_table {
         for part in ids.chunks(1000) {
             let sql = expand_ids(CHAIN_HEADS, part.len());
@@ -177,40 +186,67 @@ pub async fn chain(
             for id in part {
                 q = q.bind(*id);
             }
-            for (id, record, is_ready) in q.fetch_all(&mut *conn).await? {
-                if is_ready != 0 {
-                    ready.push((id, table.to_string(), record));
+            let mut stopped: Option<String> = None;
+            for (id, record, is_ready) in q.bind(HAND_OVER_RUN).fetch_all(&mut *conn).await? {
+                if stopped.as_deref() == Some(record.as_str()) {
+                    continue;
+                }
+                if is_ready == 0 {
+                    stopped = Some(record);
+                    continue;
+                }
+                match runs.last_mut() {
+                    Some((t, r, run)) if t == table && *r == record => run.push(id),
+                    _ => runs.push((table.to_string(), record, vec![id])),
                 }
             }
         }
     }
-    if ready.is_empty() {
+    if runs.is_empty() {
         return Ok(Chained::default());
     }
-    let sql = expand_ids(CHAIN_LOCK, ready.len());
+    let wanted: Vec<i64> = runs
+        .iter()
+        .flat_map(|(_, _, run)| run.iter().copied())
+        .collect();
+    let sql = expand_ids(CHAIN_LOCK, wanted.len());
     let mut q = sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(sql.as_str()));
-    for (id, _, _) in &ready {
+    for id in &wanted {
         q = q.bind(*id);
     }
     let locked: Vec<QueueRow> = q.fetch_all(&mut *conn).await?;
-    if !locked.is_empty() {
-        let lease_sql = expand_ids(LEASE, locked.len());
+    let got: HashSet<i64> = locked.iter().map(|r| r.id).collect();
+    // Lease only each run's prefix that was locked: an event skipped in the middle
+    // would otherwise let a later one go before it.
+    let mut lease_ids: HashSet<i64> = HashSet::new();
+    let mut held: Vec<(String, String)> = Vec::new();
+    for (table, record, run) in runs {
+        let prefix: Vec<i64> = run
+            .iter()
+            .copied()
+            .take_while(|id| got.contains(id))
+            .collect();
+        if prefix.is_empty() {
+            held.push((table, record));
+        }
+        lease_ids.extend(prefix);
+    }
+    let mut chosen: Vec<QueueRow> = locked
+        .into_iter()
+        .filter(|r| lease_ids.contains(&r.id))
+        .collect();
+    chosen.sort_by_key(|r| r.id);
+    if !chosen.is_empty() {
+        let lease_sql = expand_ids(LEASE, chosen.len());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(lease_sql.as_str()))
             .bind(owner)
             .bind(micros(lease));
-        for row in &locked {
+        for row in &chosen {
             q = q.bind(row.id);
         }
         q.execute(&mut *conn).await?;
     }
-    // Ready heads not locked here: held by another session (or just finished by it).
-    let got: HashSet<i64> = locked.iter().map(|r| r.id).collect();
-    let held: Vec<(String, String)> = ready
-        .into_iter()
-        .filter(|(id, _, _)| !got.contains(id))
-        .map(|(_, table, record)| (table, record))
-        .collect();
-    let (exhausted, rows) = locked
+    let (exhausted, rows) = chosen
         .into_iter()
         .partition(|r: &QueueRow| r.attempts >= max_attempts);
     Ok(Chained {

@@ -26,7 +26,7 @@
 //!   back anything claimed but not sent. A worker killed outright loses nothing: its
 //!   leases expire and the rows are claimed again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -60,7 +60,8 @@ const ISOLATION_CONCURRENCY: usize = 32;
 /// Smallest adaptive claim; `--batch-size` is the largest (and the first).
 pub const CLAIM_MIN: usize = 10;
 /// Tries of a hand-over whose next event another session held, after the commit.
-const HAND_OVER_TRIES: u32 = 3;
+const HAND_OVER_TRIES: u32 = 8;
+/// First pause before such a try; doubles per try (2 ms .. 256 ms, about 0.5 s in all).
 const HAND_OVER_PAUSE: Duration = Duration::from_millis(2);
 
 /// A worker's adaptive claim size: doubles after a full claim, halves after one that
@@ -516,7 +517,38 @@ impl Delivery {
                 Err(reason) => settled.push((row, Outcome::Dead(reason))),
             }
         }
-        if stop.is_cancelled() {
+        // A claim has one event per record: one wave. A hand-over may have a run of
+        // events per record: wave i holds each record's i-th, sent after wave i-1 was
+        // answered, so a record never has two in flight and goes in queue-id order. A
+        // record whose event was not accepted (retry, hand-back) sends nothing more this
+        // round; a dead letter does not stop it.
+        let mut broken: HashSet<(String, String)> = HashSet::new();
+        for wave in waves(sendable) {
+            let (go, wait): (Vec<_>, Vec<_>) = wave
+                .into_iter()
+                .partition(|(row, _)| !broken.contains(&record_key(row)));
+            settled.extend(wait.into_iter().map(|(row, _)| (row, Outcome::Unsent)));
+            for (row, outcome) in self.send_wave(go, deadline, stop).await {
+                if !matches!(outcome, Outcome::Delivered(_) | Outcome::Dead(_)) {
+                    broken.insert(record_key(&row));
+                }
+                settled.push((row, outcome));
+            }
+        }
+        self.settle(owner, settled, next_owner).await
+    }
+
+    /// Send rows of distinct records: up to `bulk_threshold` as concurrent single
+    /// POSTs, more as bulk calls of at most 1000. Outcomes paired with their rows.
+    async fn send_wave(
+        &self,
+        sendable: Vec<(QueueRow, Record)>,
+        deadline: Instant,
+        stop: &CancellationToken,
+    ) -> Vec<(QueueRow, Outcome)> {
+        let mut settled = Vec::with_capacity(sendable.len());
+        if sendable.is_empty() {
+        } else if stop.is_cancelled() {
             settled.extend(sendable.into_iter().map(|(row, _)| (row, Outcome::Unsent)));
         } else if sendable.len() <= self.cfg.bulk_threshold {
             let records: Vec<&Record> = sendable.iter().map(|(_, r)| r).collect();
@@ -532,7 +564,7 @@ impl Delivery {
                 settled.extend(chunk.into_iter().map(|(row, _)| row).zip(outcomes));
             }
         }
-        self.settle(owner, settled, next_owner).await
+        settled
     }
 
     fn to_record(&self, row: &QueueRow) -> Result<Record, String> {
@@ -892,9 +924,11 @@ impl Delivery {
         // Next events another session held a moment ago (a claim that had them as
         // candidates): once it commits they are free, or leased by it.
         let mut tries = 0;
+        let mut pause = HAND_OVER_PAUSE;
         while !chained.held.is_empty() && tries < HAND_OVER_TRIES {
             tries += 1;
-            tokio::time::sleep(HAND_OVER_PAUSE).await;
+            tokio::time::sleep(pause).await;
+            pause *= 2;
             let held = std::mem::take(&mut chained.held);
             match queue::chain_again(
                 &self.db,
@@ -1117,6 +1151,26 @@ fn count_by_table<'a>(metric: &'static str, tables: impl Iterator<Item = &'a str
     }
 }
 
+fn record_key(row: &QueueRow) -> (String, String) {
+    (row.table_name.clone(), row.record_id.clone())
+}
+
+/// Split rows (each record's in queue-id order) into waves: wave i holds the i-th row
+/// of every record that has one, in input order.
+fn waves<T>(rows: Vec<(QueueRow, T)>) -> Vec<Vec<(QueueRow, T)>> {
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut out: Vec<Vec<(QueueRow, T)>> = Vec::new();
+    for (row, extra) in rows {
+        let n = seen.entry(record_key(&row)).or_insert(0);
+        if out.len() <= *n {
+            out.push(Vec::new());
+        }
+        out[*n].push((row, extra));
+        *n += 1;
+    }
+    out
+}
+
 fn chunks_owned<T>(mut v: Vec<T>, size: usize) -> Vec<Vec<T>> {
     let mut out = Vec::with_capacity(v.len().div_ceil(size));
     while v.len() > size {
@@ -1328,6 +1382,34 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("--concurrency"));
+    }
+
+    fn row(id: i64, record: &str) -> QueueRow {
+        QueueRow {
+            id,
+            table_name: "t".into(),
+            record_id: record.into(),
+            op_type: "update".into(),
+            payload: None,
+            created_at: chrono::Utc::now(),
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn waves_hold_each_records_ith_event_in_order() {
+        let rows = vec![
+            (row(1, "a"), ()),
+            (row(2, "a"), ()),
+            (row(3, "b"), ()),
+            (row(4, "a"), ()),
+            (row(5, "c"), ()),
+        ];
+        let ids: Vec<Vec<i64>> = waves(rows)
+            .iter()
+            .map(|w| w.iter().map(|(r, _)| r.id).collect())
+            .collect();
+        assert_eq!(ids, vec![vec![1, 3, 5], vec![2], vec![4]]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Hot records: many events for few records. Each record's events must reach the API in
 //! queue-id order, one at a time, none lost, and a record's next event must go out as
 //! soon as the previous one is settled (handed over by the settling transaction), not
-//! after its park time (2 s per event would take minutes here).
+//! after its park time (a park per event would take many minutes here).
 mod common;
 
 use certyo_queue::emulator::{self, EmulatorConfig, EmulatorHandle};
@@ -73,7 +73,7 @@ async fn a_backlog_of_updates_to_five_rows_drains_in_order_without_waiting_out_p
         None,
         worker_config(8),
     );
-    // Waiting out a park per event would take each * 2 s; handed over, seconds.
+    // Waiting out a park per event would take each * BLOCKED_DEFER; handed over, seconds.
     let budget = BLOCKED_DEFER * (each as u32) / 8;
     wait_until(budget, "hot backlog drained", || async {
         db.pending().await == 0
