@@ -777,6 +777,7 @@ impl Delivery {
                     .fetch_add(ids.len() as u64, Ordering::Relaxed);
             }
         }
+        let mut buried: Vec<(String, String)> = Vec::new();
         for (row, reason) in bury {
             tracing::warn!(
                 event = "queue.dead_letter", id = row.id, table = %row.table_name, record_id = %row.record_id,
@@ -789,6 +790,7 @@ impl Delivery {
                 .await
             {
                 self.stats.dead.fetch_add(1, Ordering::Relaxed);
+                buried.push(record_key(row));
             }
         }
         if let Some(error) = auth_error {
@@ -832,6 +834,37 @@ impl Delivery {
             self.stats
                 .released
                 .fetch_add(unsent.len() as u64, Ordering::Relaxed);
+        }
+        // A dead letter no longer blocks its record: hand its next events over too
+        // (this claim held the record's earliest event, so none is in flight).
+        if !buried.is_empty() {
+            match queue::chain_again(
+                &self.db,
+                &buried,
+                next_owner,
+                self.cfg.lease,
+                self.cfg.max_attempts,
+            )
+            .await
+            {
+                Ok(more) => {
+                    let got = more.claimed.rows.len() + more.claimed.exhausted.len();
+                    if got > 0 {
+                        self.stats
+                            .handed_over
+                            .fetch_add(got as u64, Ordering::Relaxed);
+                        let mut all = next.unwrap_or_default();
+                        all.rows.extend(more.claimed.rows);
+                        all.exhausted.extend(more.claimed.exhausted);
+                        all.rows.sort_by_key(|r| r.id);
+                        next = Some(all);
+                    }
+                }
+                // Their park ends by itself; claims take them then.
+                Err(e) => {
+                    tracing::debug!(event = "queue.chain", error = %e, "hand-over after dead letters failed")
+                }
+            }
         }
         next
     }
