@@ -162,8 +162,10 @@ pub struct DeliveryArgs {
     /// Number of concurrent delivery workers.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
-    /// Queue rows claimed per worker per round.
-    #[arg(long, default_value_t = 100)]
+    /// Most queue rows claimed per worker per round. The claim size adapts between 10
+    /// and this: it halves when a claim comes back short and doubles while they come
+    /// back full.
+    #[arg(long, default_value_t = 1000)]
     pub batch_size: usize,
     /// Batches of up to this many rows go as single POSTs, larger ones as bulk calls.
     #[arg(long, default_value_t = 10)]

@@ -65,6 +65,8 @@ pub const DEAD_LETTERS: &str = "certyo_queue_dead_letters";
 
 /// How often the readiness gauges are recomputed.
 pub const READINESS_REFRESH: Duration = Duration::from_secs(5);
+/// Rows the delivery workers claim per round, summed over the pool (adaptive).
+pub const CLAIM_SIZE: &str = "certyo_queue_claim_size";
 
 /// Histogram buckets in seconds: 1 ms to 5 min.
 const BUCKETS: &[f64] = &[

@@ -2,6 +2,13 @@
 //!
 //! - Claim (`queue::claim`): a short transaction; at most one event per record, the
 //!   earliest unfinished one, so a record's events go out in order, one at a time.
+//!   Candidates that must wait for an earlier event of their record are parked.
+//! - Claim size adapts (`ClaimSize`): doubles while claims come back full, halves when
+//!   they do not, between `CLAIM_MIN` and `--batch-size`, so a backlog drains in big
+//!   rounds and a trickle goes out in small ones (gauge `certyo_queue_claim_size`).
+//! - Hand-over: the transaction that marks rows delivered also leases each record's
+//!   next event (`queue::chain`), and the worker sends those at once, without a claim:
+//!   a hot record moves at the speed of one send + one settle per event.
 //! - Send: up to `bulk_threshold` rows as concurrent single POSTs (they are distinct
 //!   records), larger batches as bulk calls of at most 1000. A bulk refused as a whole
 //!   (400/413/422) is re-sent record by record to isolate the bad ones. A bulk answer
@@ -19,7 +26,7 @@
 //!   back anything claimed but not sent. A worker killed outright loses nothing: its
 //!   leases expire and the rows are claimed again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,6 +52,41 @@ const IDLE_MIN: Duration = Duration::from_millis(10);
 const DB_BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// Concurrent single POSTs when isolating the records of a refused bulk call.
 const ISOLATION_CONCURRENCY: usize = 32;
+/// Smallest adaptive claim; `--batch-size` is the largest (and the first).
+pub const CLAIM_MIN: usize = 10;
+/// Tries of a hand-over whose next event another session held, after the commit.
+const HAND_OVER_TRIES: u32 = 8;
+/// First pause before such a try; doubles per try (2 ms .. 256 ms, about 0.5 s in all).
+const HAND_OVER_PAUSE: Duration = Duration::from_millis(2);
+
+/// A worker's adaptive claim size: doubles after a full claim, halves after one that
+/// came back short, within [`CLAIM_MIN`, max]. It starts at max, so a backlog found at
+/// start goes out in full rounds; a trickle shrinks it within a few claims, so rows
+/// are spread over the workers and none of them backs off into a long idle sleep.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimSize {
+    current: usize,
+    max: usize,
+}
+
+impl ClaimSize {
+    pub fn new(max: usize) -> ClaimSize {
+        ClaimSize { current: max, max }
+    }
+
+    pub fn get(&self) -> usize {
+        self.current
+    }
+
+    /// A claim of `self.get()` rows returned `got` candidates.
+    pub fn observe(&mut self, got: usize) {
+        self.current = if got >= self.current {
+            (self.current * 2).min(self.max)
+        } else {
+            (self.current / 2).max(CLAIM_MIN.min(self.max))
+        };
+    }
+}
 
 /// Delivery settings, validated.
 #[derive(Debug, Clone)]
@@ -166,6 +208,10 @@ pub struct Stats {
     pub dead: AtomicU64,
     pub released: AtomicU64,
     pub claim_conflicts: AtomicU64,
+    /// Next events leased in the transaction that settled their predecessors.
+    pub handed_over: AtomicU64,
+    /// The workers' current claim sizes, summed (gauge `certyo_queue_claim_size`).
+    pub claim_window: AtomicU64,
     pub api_calls: AtomicU64,
     /// Records whose bulk answer proved nothing, confirmed by single calls.
     pub bulk_uncertain: AtomicU64,
@@ -278,7 +324,26 @@ impl Delivery {
         let mut db_backoff = Duration::from_millis(100);
         let mut db_failing = false;
         let mut seq: u64 = 0;
+        let mut size = ClaimSize::new(self.cfg.batch_size);
+        self.window_change(0, size.get());
+        // Next events handed over by the last settle, leased to `carried.0`.
+        let mut carried: Option<(String, queue::Claimed, Instant)> = None;
         while !stop.is_cancelled() {
+            let paused = self.auth.is_failing() || self.pause_left().is_some();
+            if let Some((owner, claimed, leased_at)) = carried.take() {
+                if paused {
+                    self.hand_back(&owner, claimed).await;
+                } else {
+                    seq += 1;
+                    let next = format!("{}/{idx}/{seq}", self.instance);
+                    let deadline = leased_at + self.cfg.lease - self.cfg.lease / 10;
+                    carried = self
+                        .deliver(&owner, claimed, deadline, &stop, &next)
+                        .await
+                        .map(|c| (next, c, Instant::now()));
+                    continue;
+                }
+            }
             if self.auth.is_failing() {
                 if sleep_or_stop(
                     self.cfg.poll_interval.min(Duration::from_millis(100)),
@@ -302,7 +367,7 @@ impl Delivery {
             match queue::claim(
                 &self.db,
                 &owner,
-                self.cfg.batch_size,
+                size.get(),
                 self.cfg.lease,
                 self.cfg.max_attempts,
             )
@@ -333,6 +398,9 @@ impl Delivery {
                         db_failing = false;
                     }
                     db_backoff = Duration::from_millis(100);
+                    let before = size.get();
+                    size.observe(claimed.rows.len() + claimed.exhausted.len() + claimed.blocked);
+                    self.window_change(before, size.get());
                     if claimed.rows.is_empty() && claimed.exhausted.is_empty() {
                         self.health.idle();
                         if sleep_or_stop(idle, &stop).await {
@@ -345,20 +413,64 @@ impl Delivery {
                     self.health.rows_waiting();
                     // No call starts that could not end before the lease does.
                     let deadline = claimed_at + self.cfg.lease - self.cfg.lease / 10;
-                    self.deliver(&owner, claimed, deadline, &stop).await;
+                    seq += 1;
+                    let next = format!("{}/{idx}/{seq}", self.instance);
+                    carried = self
+                        .deliver(&owner, claimed, deadline, &stop, &next)
+                        .await
+                        .map(|c| (next, c, Instant::now()));
                 }
             }
+        }
+        if let Some((owner, claimed, _)) = carried.take() {
+            self.hand_back(&owner, claimed).await;
+        }
+        self.window_change(size.get(), 0);
+    }
+
+    /// Keep the pool's claim-size gauge equal to the sum of the workers' sizes.
+    fn window_change(&self, from: usize, to: usize) {
+        let w = &self.stats.claim_window;
+        if to >= from {
+            w.fetch_add((to - from) as u64, Ordering::Relaxed);
+        } else {
+            w.fetch_sub((from - to) as u64, Ordering::Relaxed);
+        }
+        metrics::gauge!(telemetry::CLAIM_SIZE).set(w.load(Ordering::Relaxed) as f64);
+    }
+
+    /// Give back handed-over rows not sent (shutdown, or the pool is paused): the
+    /// attempt is not counted, and claims take them up again.
+    async fn hand_back(&self, owner: &str, claimed: queue::Claimed) {
+        let ids: Vec<i64> = claimed
+            .rows
+            .iter()
+            .chain(claimed.exhausted.iter())
+            .map(|r| r.id)
+            .collect();
+        if self
+            .with_db_retry("queue.release", || {
+                queue::release(&self.db, &ids, owner, Duration::ZERO)
+            })
+            .await
+        {
+            self.stats
+                .released
+                .fetch_add(ids.len() as u64, Ordering::Relaxed);
         }
     }
 
     /// Send one claim's rows and settle every one of them.
+    /// Returns the next events of the delivered records, handed over (leased to
+    /// `next_owner`) by the settling transaction.
     async fn deliver(
         &self,
         owner: &str,
         claimed: queue::Claimed,
         deadline: Instant,
         stop: &CancellationToken,
-    ) {
+        next_owner: &str,
+    ) -> Option<queue::Claimed> {
         let mut settled: Vec<(QueueRow, Outcome)> =
             Vec::with_capacity(claimed.rows.len() + claimed.exhausted.len());
         for row in claimed.exhausted {
@@ -375,7 +487,38 @@ impl Delivery {
                 Err(reason) => settled.push((row, Outcome::Dead(reason))),
             }
         }
-        if stop.is_cancelled() {
+        // A claim has one event per record: one wave. A hand-over may have a run of
+        // events per record: wave i holds each record's i-th, sent after wave i-1 was
+        // answered, so a record never has two in flight and goes in queue-id order. A
+        // record whose event was not accepted (retry, hand-back) sends nothing more this
+        // round; a dead letter does not stop it.
+        let mut broken: HashSet<(String, String)> = HashSet::new();
+        for wave in waves(sendable) {
+            let (go, wait): (Vec<_>, Vec<_>) = wave
+                .into_iter()
+                .partition(|(row, _)| !broken.contains(&record_key(row)));
+            settled.extend(wait.into_iter().map(|(row, _)| (row, Outcome::Unsent)));
+            for (row, outcome) in self.send_wave(go, deadline, stop).await {
+                if !matches!(outcome, Outcome::Delivered(_) | Outcome::Dead(_)) {
+                    broken.insert(record_key(&row));
+                }
+                settled.push((row, outcome));
+            }
+        }
+        self.settle(owner, settled, next_owner).await
+    }
+
+    /// Send rows of distinct records: up to `bulk_threshold` as concurrent single
+    /// POSTs, more as bulk calls of at most 1000. Outcomes paired with their rows.
+    async fn send_wave(
+        &self,
+        sendable: Vec<(QueueRow, Record)>,
+        deadline: Instant,
+        stop: &CancellationToken,
+    ) -> Vec<(QueueRow, Outcome)> {
+        let mut settled = Vec::with_capacity(sendable.len());
+        if sendable.is_empty() {
+        } else if stop.is_cancelled() {
             settled.extend(sendable.into_iter().map(|(row, _)| (row, Outcome::Unsent)));
         } else if sendable.len() <= self.cfg.bulk_threshold {
             let records: Vec<&Record> = sendable.iter().map(|(_, r)| r).collect();
@@ -391,7 +534,7 @@ impl Delivery {
                 settled.extend(chunk.into_iter().map(|(row, _)| row).zip(outcomes));
             }
         }
-        self.settle(owner, settled).await;
+        settled
     }
 
     fn to_record(&self, row: &QueueRow) -> Result<Record, String> {
@@ -525,7 +668,12 @@ impl Delivery {
     }
 
     /// Apply every row's outcome to the queue.
-    async fn settle(&self, owner: &str, settled: Vec<(QueueRow, Outcome)>) {
+    async fn settle(
+        &self,
+        owner: &str,
+        settled: Vec<(QueueRow, Outcome)>,
+        next_owner: &str,
+    ) -> Option<queue::Claimed> {
         let mut delivered: Vec<(&QueueRow, Option<String>)> = Vec::new();
         let mut retry: BTreeMap<u32, (Vec<i64>, String, Option<Duration>)> = BTreeMap::new();
         let mut unsent: Vec<i64> = Vec::new();
@@ -566,6 +714,7 @@ impl Delivery {
             }
         }
 
+        let mut next = None;
         if !delivered.is_empty() {
             if self.auth.accept() {
                 tracing::info!(
@@ -574,7 +723,7 @@ impl Delivery {
                 );
             }
             self.health.delivered();
-            self.complete(owner, &delivered).await;
+            next = self.complete(owner, &delivered, next_owner).await;
         }
         count_by_table(telemetry::RETRIED, retry_tables.iter().copied());
         count_by_table(
@@ -598,6 +747,7 @@ impl Delivery {
                     .fetch_add(ids.len() as u64, Ordering::Relaxed);
             }
         }
+        let mut buried: Vec<(String, String)> = Vec::new();
         for (row, reason) in bury {
             tracing::warn!(
                 event = "queue.dead_letter", id = row.id, table = %row.table_name, record_id = %row.record_id,
@@ -610,6 +760,7 @@ impl Delivery {
                 .await
             {
                 self.stats.dead.fetch_add(1, Ordering::Relaxed);
+                buried.push(record_key(row));
             }
         }
         if let Some(error) = auth_error {
@@ -654,6 +805,38 @@ impl Delivery {
                 .released
                 .fetch_add(unsent.len() as u64, Ordering::Relaxed);
         }
+        // A dead letter no longer blocks its record: hand its next events over too
+        // (this claim held the record's earliest event, so none is in flight).
+        if !buried.is_empty() {
+            match queue::chain_again(
+                &self.db,
+                &buried,
+                next_owner,
+                self.cfg.lease,
+                self.cfg.max_attempts,
+            )
+            .await
+            {
+                Ok(more) => {
+                    let got = more.claimed.rows.len() + more.claimed.exhausted.len();
+                    if got > 0 {
+                        self.stats
+                            .handed_over
+                            .fetch_add(got as u64, Ordering::Relaxed);
+                        let mut all = next.unwrap_or_default();
+                        all.rows.extend(more.claimed.rows);
+                        all.exhausted.extend(more.claimed.exhausted);
+                        all.rows.sort_by_key(|r| r.id);
+                        next = Some(all);
+                    }
+                }
+                // Their park ends by itself; claims take them then.
+                Err(e) => {
+                    tracing::debug!(event = "queue.chain", error = %e, "hand-over after dead letters failed")
+                }
+            }
+        }
+        next
     }
 
     /// Mark delivered and write back to the source rows, in one transaction (so a
@@ -663,8 +846,27 @@ impl Delivery {
     /// retried for up to half a lease. If it still fails, the rows stay leased and go
     /// back to the queue when the lease expires (redelivered under the same
     /// idempotency key: harmless).
-    async fn complete(&self, owner: &str, delivered: &[(&QueueRow, Option<String>)]) {
+    ///
+    /// The same transaction leases each delivered record's next event to `next_owner`
+    /// (`queue::chain`); those the first try found held by another session are tried
+    /// again, a few times, after the commit. Returns the rows so leased.
+    async fn complete(
+        &self,
+        owner: &str,
+        delivered: &[(&QueueRow, Option<String>)],
+        next_owner: &str,
+    ) -> Option<queue::Claimed> {
         let ids: Vec<i64> = delivered.iter().map(|(r, _)| r.id).collect();
+        let records: Vec<(String, String)> = delivered
+            .iter()
+            .map(|(r, _)| (r.table_name.clone(), r.record_id.clone()))
+            .collect();
+        let hand_over = writeback::HandOver {
+            records: &records,
+            owner: next_owner,
+            lease: self.cfg.lease,
+            max_attempts: self.cfg.max_attempts,
+        };
         let items: Vec<Delivered> = delivered
             .iter()
             .filter(|(r, _)| r.op_type != "delete")
@@ -677,15 +879,22 @@ impl Delivery {
             .collect();
         let deadline = Instant::now() + self.cfg.lease / 2;
         let mut pause = Duration::from_millis(50);
-        loop {
-            match writeback::complete_and_write_back(&self.db, &self.schema, &ids, owner, &items)
-                .await
+        let mut chained = loop {
+            match writeback::complete_write_back_and_hand_over(
+                &self.db,
+                &self.schema,
+                &ids,
+                owner,
+                &items,
+                Some(hand_over),
+            )
+            .await
             {
-                Ok((completed, _report)) => {
+                Ok((completed, _report, chained)) => {
                     if (completed as usize) < ids.len() {
                         tracing::warn!(event = "queue.complete", rows = ids.len(), completed, "some rows' lease expired before they were marked delivered; their new holder delivers them again (same idempotency key)");
                     }
-                    break;
+                    break chained;
                 }
                 Err(e)
                     if Instant::now() + pause < deadline
@@ -697,10 +906,10 @@ impl Delivery {
                 }
                 Err(e) => {
                     tracing::error!(event = "queue.complete", rows = ids.len(), error = %e, "could not mark rows delivered; they return to the queue when their lease expires");
-                    return;
+                    return None;
                 }
             }
-        }
+        };
         self.stats
             .delivered
             .fetch_add(ids.len() as u64, Ordering::Relaxed);
@@ -715,6 +924,44 @@ impl Delivery {
                 latency.record(d.as_secs_f64());
             }
         }
+        // Next events another session held a moment ago (a claim that had them as
+        // candidates): once it commits they are free, or leased by it.
+        let mut tries = 0;
+        let mut pause = HAND_OVER_PAUSE;
+        while !chained.held.is_empty() && tries < HAND_OVER_TRIES {
+            tries += 1;
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+            let held = std::mem::take(&mut chained.held);
+            match queue::chain_again(
+                &self.db,
+                &held,
+                next_owner,
+                self.cfg.lease,
+                self.cfg.max_attempts,
+            )
+            .await
+            {
+                Ok(more) => {
+                    chained.claimed.rows.extend(more.claimed.rows);
+                    chained.claimed.exhausted.extend(more.claimed.exhausted);
+                    chained.held = more.held;
+                }
+                // Not ours to fix: the claims find them once their park ends.
+                Err(e) => {
+                    tracing::debug!(event = "queue.chain", error = %e, "hand-over retry failed");
+                    break;
+                }
+            }
+        }
+        let got = chained.claimed.rows.len() + chained.claimed.exhausted.len();
+        if got == 0 {
+            return None;
+        }
+        self.stats
+            .handed_over
+            .fetch_add(got as u64, Ordering::Relaxed);
+        Some(chained.claimed)
     }
 
     /// Run a settling statement, retrying database errors for up to half a lease (the
@@ -907,6 +1154,26 @@ fn count_by_table<'a>(metric: &'static str, tables: impl Iterator<Item = &'a str
     }
 }
 
+fn record_key(row: &QueueRow) -> (String, String) {
+    (row.table_name.clone(), row.record_id.clone())
+}
+
+/// Split rows (each record's in queue-id order) into waves: wave i holds the i-th row
+/// of every record that has one, in input order.
+fn waves<T>(rows: Vec<(QueueRow, T)>) -> Vec<Vec<(QueueRow, T)>> {
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut out: Vec<Vec<(QueueRow, T)>> = Vec::new();
+    for (row, extra) in rows {
+        let n = seen.entry(record_key(&row)).or_insert(0);
+        if out.len() <= *n {
+            out.push(Vec::new());
+        }
+        out[*n].push((row, extra));
+        *n += 1;
+    }
+    out
+}
+
 fn chunks_owned<T>(mut v: Vec<T>, size: usize) -> Vec<Vec<T>> {
     let mut out = Vec::with_capacity(v.len().div_ceil(size));
     while v.len() > size {
@@ -998,6 +1265,27 @@ mod tests {
     }
 
     #[test]
+    fn claim_size_halves_on_short_claims_and_doubles_on_full_ones_within_bounds() {
+        let mut s = ClaimSize::new(1000);
+        assert_eq!(s.get(), 1000);
+        s.observe(1000);
+        assert_eq!(s.get(), 1000, "never above --batch-size");
+        for _ in 0..20 {
+            s.observe(3);
+        }
+        assert_eq!(s.get(), CLAIM_MIN, "never below the minimum");
+        s.observe(CLAIM_MIN);
+        assert_eq!(s.get(), 2 * CLAIM_MIN);
+        s.observe(2 * CLAIM_MIN);
+        assert_eq!(s.get(), 4 * CLAIM_MIN);
+        s.observe(1);
+        assert_eq!(s.get(), 2 * CLAIM_MIN);
+        let mut tiny = ClaimSize::new(4);
+        tiny.observe(0);
+        assert_eq!(tiny.get(), 4, "a --batch-size below the minimum is kept");
+    }
+
+    #[test]
     fn zero_concurrency_is_refused() {
         let mut c = cfg();
         c.concurrency = 0;
@@ -1006,6 +1294,34 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("--concurrency"));
+    }
+
+    fn row(id: i64, record: &str) -> QueueRow {
+        QueueRow {
+            id,
+            table_name: "t".into(),
+            record_id: record.into(),
+            op_type: "update".into(),
+            payload: None,
+            created_at: chrono::Utc::now(),
+            attempts: 0,
+        }
+    }
+
+    #[test]
+    fn waves_hold_each_records_ith_event_in_order() {
+        let rows = vec![
+            (row(1, "a"), ()),
+            (row(2, "a"), ()),
+            (row(3, "b"), ()),
+            (row(4, "a"), ()),
+            (row(5, "c"), ()),
+        ];
+        let ids: Vec<Vec<i64>> = waves(rows)
+            .iter()
+            .map(|w| w.iter().map(|(r, _)| r.id).collect())
+            .collect();
+        assert_eq!(ids, vec![vec![1, 3, 5], vec![2], vec![4]]);
     }
 
     #[test]

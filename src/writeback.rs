@@ -47,7 +47,7 @@ use sqlx::{Connection, MySql, Row};
 
 use crate::capture::template::{fill, fragment, fragments, quote_ident, statement};
 use crate::capture::{self, CaptureError};
-use crate::queue::expand_ids;
+use crate::queue::{expand_ids, Chained};
 
 /// One delivered queue row (insert/update/upsert; deletes have no row to mark).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,11 +170,17 @@ pub async fn write_back(
     if items.is_empty() {
         return Ok(WriteBackReport::default());
     }
-    Ok(
-        in_transaction(pool, schema, Job::Fresh { complete: None }, items)
-            .await?
-            .1,
+    Ok(in_transaction(
+        pool,
+        schema,
+        Job::Fresh {
+            complete: None,
+            hand_over: None,
+        },
+        items,
     )
+    .await?
+    .1)
 }
 
 /// Mark queue rows `ids` delivered (only those `owner` still holds) and write back
@@ -188,11 +194,38 @@ pub async fn complete_and_write_back(
     owner: &str,
     items: &[Delivered],
 ) -> Result<(u64, WriteBackReport), WriteBackError> {
+    let (completed, report, _) =
+        complete_write_back_and_hand_over(pool, schema, ids, owner, items, None).await?;
+    Ok((completed, report))
+}
+
+/// The next events to lease in the transaction that completes their predecessors.
+#[derive(Debug, Clone, Copy)]
+pub struct HandOver<'a> {
+    /// (table, record id) of every completed row.
+    pub records: &'a [(String, String)],
+    /// Lease token for the next events.
+    pub owner: &'a str,
+    pub lease: Duration,
+    pub max_attempts: u32,
+}
+
+/// `complete_and_write_back`, and in the same transaction, if every row in `ids` was
+/// completed, lease each record's next event (`queue::chain`) per `hand_over`.
+pub async fn complete_write_back_and_hand_over(
+    pool: &MySqlPool,
+    schema: &str,
+    ids: &[i64],
+    owner: &str,
+    items: &[Delivered],
+    hand_over: Option<HandOver<'_>>,
+) -> Result<(u64, WriteBackReport, Chained), WriteBackError> {
     in_transaction(
         pool,
         schema,
         Job::Fresh {
             complete: Some((ids, owner)),
+            hand_over,
         },
         items,
     )
@@ -219,6 +252,7 @@ enum Job<'a> {
     /// Write-backs of a delivery just made (optionally marking its queue rows delivered).
     Fresh {
         complete: Option<(&'a [i64], &'a str)>,
+        hand_over: Option<HandOver<'a>>,
     },
     /// Kept write-backs whose retry is due.
     Due,
@@ -229,11 +263,11 @@ async fn in_transaction(
     schema: &str,
     job: Job<'_>,
     items: &[Delivered],
-) -> Result<(u64, WriteBackReport), WriteBackError> {
+) -> Result<(u64, WriteBackReport, Chained), WriteBackError> {
     let conn = pool.acquire().await.map_err(db("acquiring a connection"))?;
     let mut guard = MarkerGuard(Some(conn));
     let Some(conn) = guard.0.as_mut() else {
-        return Ok((0, WriteBackReport::default()));
+        return Ok((0, WriteBackReport::default(), Chained::default()));
     };
     let result = write_back_on(conn, schema, job, items).await;
     match result {
@@ -276,17 +310,37 @@ async fn write_back_on(
     schema: &str,
     job: Job<'_>,
     fresh: &[Delivered],
-) -> Result<(u64, WriteBackReport), WriteBackError> {
+) -> Result<(u64, WriteBackReport, Chained), WriteBackError> {
     let mut tx = conn
         .begin()
         .await
         .map_err(db("beginning the transaction"))?;
+    let mut chained = Chained::default();
     let (completed, due) = match job {
-        Job::Fresh { complete } => {
+        Job::Fresh {
+            complete,
+            hand_over,
+        } => {
             let completed = match complete {
-                Some((ids, owner)) => crate::queue::complete_in(&mut tx, ids, owner)
-                    .await
-                    .map_err(db("marking queue rows delivered"))?,
+                Some((ids, owner)) => {
+                    let n = crate::queue::complete_in(&mut tx, ids, owner)
+                        .await
+                        .map_err(db("marking queue rows delivered"))?;
+                    // Only when every row was still ours: then none of their records
+                    // has another event in flight.
+                    if let Some(h) = hand_over.filter(|_| n as usize == ids.len()) {
+                        chained = crate::queue::chain(
+                            &mut tx,
+                            h.records,
+                            h.owner,
+                            h.lease,
+                            h.max_attempts,
+                        )
+                        .await
+                        .map_err(db("leasing the records' next events"))?;
+                    }
+                    n
+                }
                 None => 0,
             };
             (completed, Vec::new())
@@ -374,7 +428,7 @@ async fn write_back_on(
         .await
         .map_err(db("clearing the capture marker"))?;
     tx.commit().await.map_err(db("committing"))?;
-    Ok((completed, report))
+    Ok((completed, report, chained))
 }
 
 /// One item of a chunk with its parsed key and the hash it will write.

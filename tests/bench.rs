@@ -67,6 +67,24 @@ async fn a_small_bench_prints_one_json_object_and_drains_every_row() {
             .collect::<Vec<_>>(),
         vec![1, 4]
     );
+    // Hot records: every queued event drained (one insert per record plus the updates).
+    let hot = r["hot"].as_array().unwrap();
+    assert_eq!(
+        hot.iter()
+            .map(|p| (
+                p["records"].as_u64().unwrap(),
+                p["events"].as_u64().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        vec![(5, 5005), (1, 1001)]
+    );
+    for p in hot {
+        assert!(p["events_per_s_per_record"].as_f64().unwrap() > 0.0, "{p}");
+    }
+    // The guide's poller drained a copy of as many rows as asked for.
+    assert_eq!(r["guide"]["rows"], 2000, "{r}");
+    assert!(r["guide"]["guide_rows_per_s"].as_f64().unwrap() > 0.0);
+    assert!(r["guide"]["ratio"].as_f64().unwrap() > 0.0);
     assert!(r["targets"].is_object());
 
     // The scratch database is gone.

@@ -40,7 +40,12 @@ impl WorkChild {
         d: &DeliveryArgs,
         concurrency: usize,
     ) -> anyhow::Result<WorkChild> {
-        let exe = std::env::current_exe().context("locating the certyo-queue binary")?;
+        // CERTYO_BENCH_WORK_BINARY: measure another build's `work` (e.g. the previous
+        // release) in the same run; by default this binary.
+        let exe = match std::env::var_os("CERTYO_BENCH_WORK_BINARY") {
+            Some(path) => PathBuf::from(path),
+            None => std::env::current_exe().context("locating the certyo-queue binary")?,
+        };
         let log = std::env::temp_dir().join(format!(
             "certyo-bench-work-{}-{:06x}.log",
             std::process::id(),

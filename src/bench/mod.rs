@@ -18,9 +18,15 @@
 //!   start-up included; the last batch's write-back may end a few ms later).
 //! - resources: CPU time (user + system) and VmHWM of the `work` process only; the
 //!   database server's CPU over the same interval when it runs on this machine.
+//! - hot records (`hot`): updates to 5 rows and to 1 row, queued before `work` starts;
+//!   events/s per record, from spawning `work` until drained.
+//! - guide baseline (`guide`): the public guide's poller on a copy of the same rows,
+//!   against a fresh emulator, compared with a drain by `work` of as many rows.
 
 mod ceiling;
 mod child;
+mod guide;
+mod hot;
 mod latency;
 mod load;
 mod procfs;
@@ -48,6 +54,13 @@ const TARGET_DRAIN: f64 = 10_000.0;
 const TARGET_RATIO: f64 = 0.7;
 const TARGET_P99_MS: f64 = 250.0;
 const TARGET_RSS_MIB: f64 = 64.0;
+/// Hot-record points: (records, updates) — issue 15's 5,000 updates to 5 rows, and one
+/// record on its own.
+const HOT_POINTS: [(usize, usize); 2] = [(5, 5000), (1, 1000)];
+const TARGET_HOT_PER_RECORD: f64 = 200.0;
+/// Rows the guide's poller drains (at most `--rows`).
+const GUIDE_ROWS: usize = 20_000;
+const TARGET_GUIDE_RATIO: f64 = 5.0;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -62,7 +75,18 @@ pub struct Report {
     pub drain: DrainReport,
     pub latency: LatencyReport,
     pub scale: Vec<ScalePoint>,
+    pub hot: Vec<hot::HotPoint>,
+    pub guide: GuideReport,
     pub targets: Targets,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GuideReport {
+    pub rows: usize,
+    pub guide_rows_per_s: f64,
+    /// `work` at the configured concurrency on as many rows, start-up included.
+    pub work_rows_per_s: f64,
+    pub ratio: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,6 +150,9 @@ pub struct Targets {
     pub drain_at_least_0_7_of_limit: bool,
     pub p99_at_most_250_ms: bool,
     pub peak_rss_at_most_64_mib: Option<bool>,
+    pub hot_record_at_least_200_events_per_s: bool,
+    pub five_hot_rows_5000_updates_under_10_s: bool,
+    pub at_least_5x_the_guide: bool,
 }
 
 /// `certyo-queue bench`.
@@ -234,7 +261,53 @@ pub async fn run(s: &Scratch, args: &BenchArgs) -> anyhow::Result<Report> {
         });
     }
 
+    let mut hot_points = Vec::new();
+    for (i, &(records, updates)) in HOT_POINTS.iter().enumerate() {
+        tracing::info!(event = "bench.hot", records, updates, "hot records");
+        let events = hot::enqueue(s, &i.to_string(), records, updates).await?;
+        let waits_before = hot::row_lock_waits(&s.pool).await;
+        let (rate, _) = drain_once(s, d, d.concurrency, events, db_pid).await?;
+        let waits = match (waits_before, hot::row_lock_waits(&s.pool).await) {
+            (Some(a), Some(b)) => Some(b - a),
+            _ => None,
+        };
+        hot_points.push(hot::point(
+            records,
+            events,
+            Duration::from_secs_f64(rate.seconds),
+            waits,
+        ));
+    }
+
+    let guide_rows = args.rows.min(GUIDE_ROWS);
+    tracing::info!(
+        event = "bench.guide",
+        rows = guide_rows,
+        "the guide's poller"
+    );
+    reset(s, guide_rows).await?;
+    let (ours, _) = drain_once(s, d, d.concurrency, guide_rows, db_pid).await?;
+    let copied = guide::prepare(s, guide_rows).await?;
+    let emu = emulator::start(EmulatorConfig::default()).await?;
+    let guide_limit = Duration::from_secs(600) + Duration::from_millis(copied as u64 * 20);
+    let guided = guide::drain(s, &emu.url(), guide_limit).await;
+    emu.stop().await;
+    let (_, guide_took) = guided?;
+    let guide_rate = rate(copied, guide_took);
+    let guide = GuideReport {
+        rows: copied,
+        guide_rows_per_s: guide_rate,
+        work_rows_per_s: ours.rows_per_s,
+        ratio: ours.rows_per_s / guide_rate.max(1e-9),
+    };
+
+    let single_hot = hot_points.iter().find(|p| p.records == 1);
+    let five_hot = hot_points.iter().find(|p| p.records == 5);
     let targets = Targets {
+        hot_record_at_least_200_events_per_s: single_hot
+            .is_some_and(|p| p.events_per_s_per_record >= TARGET_HOT_PER_RECORD),
+        five_hot_rows_5000_updates_under_10_s: five_hot.is_some_and(|p| p.seconds < 10.0),
+        at_least_5x_the_guide: guide.ratio >= TARGET_GUIDE_RATIO,
         drain_at_least_10k_rows_per_s: drain.rows_per_s >= TARGET_DRAIN,
         drain_at_least_0_7_of_limit: drain.ratio_to_limit >= TARGET_RATIO,
         p99_at_most_250_ms: latency.measured > 0 && latency.p99_ms <= TARGET_P99_MS,
@@ -251,6 +324,8 @@ pub async fn run(s: &Scratch, args: &BenchArgs) -> anyhow::Result<Report> {
         drain,
         latency,
         scale,
+        hot: hot_points,
+        guide,
         targets,
     })
 }
@@ -456,6 +531,24 @@ fn render(r: &Report, args: &BenchArgs) -> String {
             opt(p.worker_peak_rss_mib, 1)
         ));
     }
+    line("7. hot records (queued before `work` starts)   events   seconds   events/s   per record/s   server row lock waits".into());
+    for p in &r.hot {
+        line(format!(
+            "   {:>2} record(s)                              {:>8} {:>9.2} {:>10.0} {:>14.0} {:>23}",
+            p.records,
+            p.events,
+            p.seconds,
+            p.events_per_s,
+            p.events_per_s_per_record,
+            p.server_row_lock_waits
+                .map_or("n/a".to_string(), |w| w.to_string())
+        ));
+    }
+    let g = &r.guide;
+    line(format!(
+        "8. the guide's queue poller (sleep removed), {} rows: {:.0} rows/s; `work`: {:.0} rows/s = {:.1} x the guide",
+        g.rows, g.guide_rows_per_s, g.work_rows_per_s, g.ratio
+    ));
     line(String::new());
     let t = &r.targets;
     line(format!(
@@ -465,6 +558,12 @@ fn render(r: &Report, args: &BenchArgs) -> String {
         args.latency_rate,
         yes(t.p99_at_most_250_ms),
         t.peak_rss_at_most_64_mib.map_or("n/a", yes)
+    ));
+    line(format!(
+        "         one hot record >= {TARGET_HOT_PER_RECORD:.0} events/s {}; 5,000 updates to 5 rows < 10 s {}; >= {TARGET_GUIDE_RATIO:.0} x the guide {}",
+        yes(t.hot_record_at_least_200_events_per_s),
+        yes(t.five_hot_rows_5000_updates_under_10_s),
+        yes(t.at_least_5x_the_guide)
     ));
     o
 }
