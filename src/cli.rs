@@ -130,6 +130,32 @@ pub struct MigrateArgs {
     /// table wait behind it, so keep this short.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub lock_wait_timeout: Duration,
+    // --- capture by polling (issue 16) ---
+    /// How the --table tables are captured: `trigger` (every insert, update and delete,
+    /// in your transaction) or `poll` (no triggers: `work` reads rows whose
+    /// --poll-column moved; deletes are NOT seen). Default: as registered, triggers
+    /// for a new table. Switching a table's source loses no change.
+    #[arg(long, value_enum)]
+    pub capture: Option<CaptureSource>,
+    /// With --capture poll: the TIMESTAMP/DATETIME column stamped on every change
+    /// (default: as registered, else updated_at).
+    #[arg(long, value_name = "COLUMN")]
+    pub poll_column: Option<String>,
+    /// With --capture poll: the application sets the poll column on every change
+    /// itself (it has no ON UPDATE CURRENT_TIMESTAMP).
+    #[arg(long)]
+    pub poll_column_trusted: bool,
+    /// With --capture poll: create the index the poller needs (`certyo_poll`) when no
+    /// index starts with the poll column.
+    #[arg(long)]
+    pub create_index: bool,
+}
+
+/// How a table's changes reach the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CaptureSource {
+    Trigger,
+    Poll,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -223,6 +249,19 @@ pub struct ScheduleArgs {
     /// leader confirms it still is); a dead leader is replaced within about this long.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub leader_check_interval: Duration,
+    // --- capture by polling (issue 16) ---
+    /// How often tables captured by polling (`migrate --capture poll`) are polled.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub capture_poll_interval: Duration,
+    /// The poller's trailing window: every round re-reads rows stamped up to this long
+    /// before the newest stamp it has seen, so a transaction that stamped its rows
+    /// earlier but committed later is not missed. Must exceed your longest write
+    /// transaction (stamp to commit).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub capture_poll_lag: Duration,
+    /// Rows read per poll page (one transaction each).
+    #[arg(long, default_value_t = 1000)]
+    pub capture_poll_batch: usize,
 }
 
 #[derive(Debug, Clone, Args)]

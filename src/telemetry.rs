@@ -14,6 +14,8 @@
 //! - `certyo_queue_claim_conflicts_total`: claims retried after a deadlock or lock wait timeout.
 //! - `certyo_queue_bulk_uncertain_total`: records a bulk answer did not prove accepted
 //!   or refused, confirmed by single calls.
+//! - `certyo_capture_lag_seconds{table,source}`: how far the poller is behind a polled
+//!   table (0 when caught up).
 //!
 //! `/healthz` answers 200 while the process serves; `/readyz` answers 200 only when the
 //! database answers, Certyo has not refused the API key, the base URL leads to the
@@ -45,6 +47,9 @@ pub const API_RESPONSES: &str = "certyo_api_responses_total";
 pub const VERIFY_OUTCOMES: &str = "certyo_verify_outcomes_total";
 pub const CLAIM_CONFLICTS: &str = "certyo_queue_claim_conflicts_total";
 pub const BULK_UNCERTAIN: &str = "certyo_queue_bulk_uncertain_total";
+/// Seconds between now and the newest stamp the poller has passed (0 when caught up),
+/// per polled table: `{table, source="poll"}`.
+pub const CAPTURE_LAG: &str = "certyo_capture_lag_seconds";
 
 /// Histogram buckets in seconds: 1 ms to 5 min.
 const BUCKETS: &[f64] = &[

@@ -1,5 +1,6 @@
-//! Scheduled jobs: cleanup (delivered and dead queue rows past retention) and
-//! verification (Pending rows → Anchored / Failed), each run by one process at a time.
+//! Scheduled jobs: cleanup (delivered and dead queue rows past retention),
+//! verification (Pending rows → Anchored / Failed) and the poller (tables captured by
+//! polling, `poll`), each run by one process at a time.
 //!
 //! - `cleanup`, `verify`: the jobs, River-shaped: a config with defaults and
 //!   validation, and `run_once()` that does one pass and returns counts.
@@ -9,6 +10,7 @@
 //! - `run_cleanup_cli` / `run_verify_cli`: one pass by hand, under the same lock.
 
 pub mod cleanup;
+pub mod poll;
 pub mod verify;
 
 use std::future::Future;
@@ -29,6 +31,7 @@ use crate::error::{ConfigError, DbError};
 use crate::leader::Leader;
 
 pub use cleanup::{Cleaner, CleanupConfig, CleanupReport};
+pub use poll::{PollConfig, PollReport, Poller};
 pub use verify::{Verifier, VerifyConfig, VerifyReport, VerifyTable};
 
 /// Why a scheduled pass stopped.
@@ -56,6 +59,9 @@ pub struct ScheduleConfig {
     pub leader_check: Duration,
     pub cleanup: CleanupConfig,
     pub verify: VerifyConfig,
+    /// Time between two poll rounds of the tables captured by polling (default 1 s).
+    pub poll_interval: Duration,
+    pub poll: PollConfig,
 }
 
 impl Default for ScheduleConfig {
@@ -66,6 +72,8 @@ impl Default for ScheduleConfig {
             leader_check: Duration::from_secs(10),
             cleanup: CleanupConfig::default(),
             verify: VerifyConfig::default(),
+            poll_interval: Duration::from_secs(1),
+            poll: PollConfig::default(),
         }
     }
 }
@@ -88,6 +96,12 @@ impl ScheduleConfig {
                 concurrency: args.verify_concurrency,
                 ..VerifyConfig::default()
             },
+            poll_interval: args.capture_poll_interval,
+            poll: PollConfig {
+                lag: args.capture_poll_lag,
+                batch: args.capture_poll_batch,
+                ..PollConfig::default()
+            },
         };
         cfg.validate()?;
         Ok(cfg)
@@ -98,6 +112,7 @@ impl ScheduleConfig {
             ("--cleanup-interval", self.cleanup_interval),
             ("--verify-interval", self.verify_interval),
             ("--leader-check-interval", self.leader_check),
+            ("--capture-poll-interval", self.poll_interval),
         ] {
             if d.is_zero() {
                 return Err(ConfigError::Invalid {
@@ -113,6 +128,7 @@ impl ScheduleConfig {
             });
         }
         self.cleanup.validate()?;
+        self.poll.validate()?;
         self.verify.validate()
     }
 }
@@ -145,6 +161,7 @@ impl JobStats {
 pub struct SchedulerStats {
     pub cleanup: JobStats,
     pub verify: JobStats,
+    pub poll: JobStats,
 }
 
 /// Runs cleanup and verification on their intervals, each only while this process
@@ -251,7 +268,34 @@ impl Scheduler {
             )
             .await
         };
-        tokio::join!(cleanup, verification);
+        let polling = async {
+            let poller = match Poller::new(
+                self.pool.clone(),
+                self.schema.clone(),
+                self.cfg.poll.clone(),
+            ) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "scheduler: the poller not started");
+                    return;
+                }
+            };
+            let leader = Leader::new(&self.pool, &self.schema, "poll", check);
+            let stop2 = stop.clone();
+            lead(
+                leader,
+                self.cfg.poll_interval,
+                check,
+                &self.stats.poll,
+                stop.clone(),
+                move || {
+                    let (poller, stop) = (poller.clone(), stop2.clone());
+                    async move { poller.run_once(&stop).await.map(|_| ()) }
+                },
+            )
+            .await
+        };
+        tokio::join!(cleanup, verification, polling);
     }
 }
 
