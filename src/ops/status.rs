@@ -101,6 +101,24 @@ pub struct TableStatus {
     pub queue: TableQueue,
     /// Rows by `certyo_anchor_status`; null when the table has no tracking columns.
     pub anchor: Option<AnchorCounts>,
+    /// How its changes reach the queue: `trigger`, `poll`, or null (not registered).
+    pub source: Option<String>,
+    /// For a table captured by polling: its column and checkpoint.
+    pub poll: Option<PollStatus>,
+}
+
+/// A polled table's checkpoint. Polling sees inserts and updates, never deletes.
+#[derive(Debug, Clone, Serialize)]
+pub struct PollStatus {
+    pub column: String,
+    /// Newest poll-column value the poller has passed (UTC for TIMESTAMP), or null.
+    pub high_stamp: Option<String>,
+    /// Row versions the poller has enqueued.
+    pub rows_enqueued: u64,
+    /// When the poller last ran a page on it, or null.
+    pub polled_at: Option<String>,
+    /// Always false: polling cannot see deletes.
+    pub deletes_captured: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -176,9 +194,12 @@ pub async fn collect(
             .await
             .map_err(DbError::query("listing tables with tracking columns"))?;
 
+    let registered = capture::registry::list_or_empty(&mut conn).await?;
+    let checkpoints = capture::poll::checkpoints(&mut conn).await?;
     let names: BTreeSet<String> = if only.is_empty() {
         ours.iter()
             .map(|t| t.table.clone())
+            .chain(registered.iter().map(|r| r.table.clone()))
             .chain(tracked.iter().cloned())
             .chain(by_table.keys().cloned())
             .collect()
@@ -223,6 +244,30 @@ pub async fn collect(
                 TriggerState::Unrenderable => TriggerHealth::Unrenderable,
             }
         };
+        let entry = registered.iter().find(|r| r.table == name);
+        let polled = entry.and_then(|r| r.poll_spec());
+        let poll = match &polled {
+            None => None,
+            Some(spec) => {
+                let ck = checkpoints.iter().find(|c| c.table == name);
+                if ck.is_none() {
+                    problems.push(format!(
+                        "table `{name}` is captured by polling but has no checkpoint: run `certyo-queue migrate --table {name}` again"
+                    ));
+                }
+                Some(PollStatus {
+                    column: spec.poll_column.clone(),
+                    high_stamp: ck
+                        .and_then(|c| c.high)
+                        .map(|h| h.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
+                    rows_enqueued: ck.map_or(0, |c| c.rows_enqueued),
+                    polled_at: ck
+                        .and_then(|c| c.polled_at)
+                        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+                    deletes_captured: false,
+                })
+            }
+        };
         match health {
             TriggerHealth::Drifted => problems.push(format!(
                 "table `{name}`: capture triggers are outdated (the table changed, e.g. a column was added): run `certyo-queue migrate --table {name}`"
@@ -243,6 +288,7 @@ pub async fn collect(
                     "table `{name}`: its capture triggers cannot render its current columns, so `migrate` cannot refresh them: {why}"
                 ))
             }
+            TriggerHealth::NotCaptured if polled.is_some() => {}
             TriggerHealth::NotCaptured if !only.is_empty() => problems.push(format!(
                 "table `{name}` is not captured: run `certyo-queue migrate --table {name}`"
             )),
@@ -253,7 +299,7 @@ pub async fn collect(
         } else {
             None
         };
-        let cascading_foreign_keys = if health == TriggerHealth::NotCaptured {
+        let cascading_foreign_keys = if health == TriggerHealth::NotCaptured && polled.is_none() {
             Vec::new()
         } else {
             capture::cascades(&mut conn, schema, &name)
@@ -269,6 +315,8 @@ pub async fn collect(
             missing_triggers: missing,
             cascading_foreign_keys,
             anchor,
+            source: entry.map(|r| r.source_name.clone()),
+            poll,
         });
     }
     if queue.oldest_writeback_kept_seconds > WRITEBACK_STUCK_SECS {
@@ -455,8 +503,16 @@ pub fn render_text(s: &Status) -> String {
             .max(5);
         let _ = writeln!(
             out,
-            "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
-            "table", "triggers", "in flight", "retrying", "dead", "Pending", "Anchored", "Failed"
+            "{:<width$}  {:<8} {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
+            "table",
+            "source",
+            "triggers",
+            "in flight",
+            "retrying",
+            "dead",
+            "Pending",
+            "Anchored",
+            "Failed"
         );
         for t in &s.tables {
             let (p, a, f) = match t.anchor {
@@ -469,9 +525,14 @@ pub fn render_text(s: &Status) -> String {
             };
             let _ = writeln!(
                 out,
-                "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
+                "{:<width$}  {:<8} {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7}",
                 t.table,
-                t.triggers.as_str(),
+                t.source.as_deref().unwrap_or("-"),
+                if t.poll.is_some() && t.triggers == TriggerHealth::NotCaptured {
+                    "-"
+                } else {
+                    t.triggers.as_str()
+                },
                 t.queue.in_flight,
                 t.queue.retrying,
                 t.queue.dead,
@@ -485,6 +546,16 @@ pub fn render_text(s: &Status) -> String {
             "(in flight / retrying / dead: queue rows; Pending / Anchored / Failed: rows by certyo_anchor_status)"
         );
         for t in &s.tables {
+            if let Some(p) = &t.poll {
+                let _ = writeln!(
+                    out,
+                    "note: `{}` is captured by polling `{}` (inserts and updates only: deletes are NOT captured); newest stamp passed {}, {} versions enqueued",
+                    t.table,
+                    p.column,
+                    p.high_stamp.as_deref().unwrap_or("none yet"),
+                    p.rows_enqueued
+                );
+            }
             for fk in &t.cascading_foreign_keys {
                 let _ = writeln!(
                     out,
