@@ -771,3 +771,108 @@ async fn switching_between_triggers_and_polling_under_load_loses_no_change() {
     emu.stop().await;
     db.finish().await;
 }
+
+/// The README's GRANTs for a polled table: the migrate user needs no TRIGGER (nor
+/// LOCK TABLES for a fresh table); the work user needs SELECT on the table (plus the
+/// write-back's UPDATE), INSERT on the queue and the poll bookkeeping.
+const POLL_MIGRATE_GRANTS: &[&str] =
+    &["GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX ON `{db}`.* TO {user}"];
+const POLL_WORK_GRANTS: &[&str] = &[
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON `{db}`.`certyo_queue` TO {user}",
+    "GRANT SELECT ON `{db}`.`certyo_queue_schema_history` TO {user}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON `{db}`.`certyo_writeback_due` TO {user}",
+    "GRANT SELECT ON `{db}`.`certyo_capture` TO {user}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON `{db}`.`certyo_capture_poll` TO {user}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON `{db}`.`certyo_capture_poll_seen` TO {user}",
+    "GRANT SELECT, UPDATE ON `{db}`.`items` TO {user}",
+];
+
+async fn create_user(db: &TestDb, name: &str, grants: &[&str]) -> String {
+    let password = format!("pw{}", fastrand::u64(..));
+    for host in ["127.0.0.1", "localhost"] {
+        let user = format!("'{name}'@'{host}'");
+        db.exec(&format!("DROP USER IF EXISTS {user}")).await;
+        db.exec(&format!("CREATE USER {user} IDENTIFIED BY '{password}'"))
+            .await;
+        for grant in grants {
+            db.exec(&grant.replace("{db}", &db.name).replace("{user}", &user))
+                .await;
+        }
+    }
+    let server = reqwest::Url::parse(&common::server_url()).unwrap();
+    format!(
+        "mysql://{name}:{password}@{}:{}/{}",
+        server.host_str().unwrap(),
+        server.port().unwrap_or(3306),
+        db.name
+    )
+}
+
+async fn drop_user(db: &TestDb, name: &str) {
+    for host in ["127.0.0.1", "localhost"] {
+        db.exec(&format!("DROP USER IF EXISTS '{name}'@'{host}'"))
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_runs_with_exactly_the_documented_grants_and_no_trigger_privilege() {
+    let db = TestDb::new().await;
+    db.exec(ITEMS).await;
+    let suffix = db.name.trim_start_matches("cq_");
+    let (m, w) = (format!("cpm_{suffix}"), format!("cpw_{suffix}"));
+    let migrate_url = create_user(&db, &m, POLL_MIGRATE_GRANTS).await;
+    let out = process::run(
+        process::command(&[
+            "migrate",
+            "--database-url",
+            &migrate_url,
+            "--table",
+            "items",
+            "--capture",
+            "poll",
+        ]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        out.code, 0,
+        "migrate --capture poll without TRIGGER:\n{}",
+        out.stderr
+    );
+    let work_url = create_user(&db, &w, POLL_WORK_GRANTS).await;
+    let emu = emulator().await;
+    let mut work = Worker::spawn_with_scheduled(
+        "poll-grants",
+        &work_url,
+        &emu.url(),
+        &["--leader-check-interval", "1s", "--log-format", "json"],
+    );
+    let values: Vec<String> = (0..30).map(|i| format!("({i}, 'g', {i})")).collect();
+    db.exec(&format!(
+        "INSERT INTO items (id, name, qty) VALUES {}",
+        values.join(",")
+    ))
+    .await;
+    final_versions_arrive(&db, &emu, Duration::from_secs(60)).await;
+    common::wait_until(Duration::from_secs(30), "30 rows written back", || async {
+        db.scalar("SELECT COUNT(*) FROM items WHERE certyo_anchor_status = 'Pending'")
+            .await
+            == 30
+    })
+    .await;
+    work.assert_running();
+    let log = work.stderr();
+    let bad: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains("denied") || l.contains("\"level\":\"error\"")
+        })
+        .collect();
+    assert!(bad.is_empty(), "work logged:\n{}", bad.join("\n"));
+    work.kill9();
+    emu.stop().await;
+    drop_user(&db, &m).await;
+    drop_user(&db, &w).await;
+    db.finish().await;
+}
