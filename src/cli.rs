@@ -508,6 +508,9 @@ pub struct BenchArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Rows of the polled table whose idle poll round is timed (capture by polling).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub poll_idle_rows: usize,
 }
 
 /// The longest duration any setting takes. Queue times are `TIMESTAMP(6)` columns

@@ -16,6 +16,8 @@
 //!   write-back, so the ratio uses the limit *with* it.
 //! - drain, scale: from spawning `work` until no row is pending or leased (process
 //!   start-up included; the last batch's write-back may end a few ms later).
+//! - poll: `poll` (capture by polling): one idle round on a `--poll-idle-rows` table
+//!   vs one full scan of it, and rows/s enqueued by the poller.
 //! - resources: CPU time (user + system) and VmHWM of the `work` process only; the
 //!   database server's CPU over the same interval when it runs on this machine.
 
@@ -23,6 +25,7 @@ mod ceiling;
 mod child;
 mod latency;
 mod load;
+mod poll;
 mod procfs;
 mod scratch;
 
@@ -62,6 +65,8 @@ pub struct Report {
     pub drain: DrainReport,
     pub latency: LatencyReport,
     pub scale: Vec<ScalePoint>,
+    /// Capture by polling: idle round cost and enqueue rate.
+    pub poll: poll::PollBenchReport,
     pub targets: Targets,
 }
 
@@ -234,6 +239,13 @@ pub async fn run(s: &Scratch, args: &BenchArgs) -> anyhow::Result<Report> {
         });
     }
 
+    tracing::info!(
+        event = "bench.poll",
+        idle_rows = args.poll_idle_rows,
+        "capture by polling"
+    );
+    let poll = poll::measure(s, args.poll_idle_rows, args.rows).await?;
+
     let targets = Targets {
         drain_at_least_10k_rows_per_s: drain.rows_per_s >= TARGET_DRAIN,
         drain_at_least_0_7_of_limit: drain.ratio_to_limit >= TARGET_RATIO,
@@ -251,6 +263,7 @@ pub async fn run(s: &Scratch, args: &BenchArgs) -> anyhow::Result<Report> {
         drain,
         latency,
         scale,
+        poll,
         targets,
     })
 }
@@ -456,6 +469,17 @@ fn render(r: &Report, args: &BenchArgs) -> String {
             opt(p.worker_peak_rss_mib, 1)
         ));
     }
+    let p = &r.poll;
+    line(format!(
+        "7. capture by polling: one idle round on a {}-row table {:.2} ms (one full scan of it: {:.1} ms, {:.0}x); {} rows enqueued by the poller in {:.2}s = {:.0} rows/s",
+        p.idle_rows,
+        p.idle_round_ms,
+        p.full_scan_ms,
+        p.full_scan_ms / p.idle_round_ms.max(1e-9),
+        p.enqueued,
+        p.enqueue_seconds,
+        p.enqueued_rows_per_s
+    ));
     line(String::new());
     let t = &r.targets;
     line(format!(
