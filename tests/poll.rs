@@ -276,6 +276,21 @@ async fn migrate_capture_poll_refuses_columns_that_cannot_see_every_change_and_s
         "a plain re-run keeps the table polled: {}",
         again.stdout
     );
+    let gone = migrate_cli(&db, &["--uncapture", "manual"]);
+    assert_eq!(gone.code, 0, "{}", gone.stderr);
+    assert!(
+        gone.stdout.contains("manual: capture removed"),
+        "{}",
+        gone.stdout
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM certyo_capture_poll WHERE table_name = 'manual'")
+            .await
+            + db.scalar("SELECT COUNT(*) FROM certyo_capture WHERE table_name = 'manual'")
+                .await,
+        0,
+        "uncapture forgets the registry entry and the checkpoint"
+    );
     db.finish().await;
 }
 
