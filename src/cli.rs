@@ -171,7 +171,7 @@ pub struct WorkArgs {
     /// How long to wait for in-flight deliveries on SIGINT/SIGTERM.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
-    /// Run only the delivery workers, not the cleanup and verification loops.
+    /// Run only the delivery workers, not the cleanup, verification and poll loops.
     #[arg(long)]
     pub no_scheduled: bool,
     /// Where to serve Prometheus /metrics, /healthz and /readyz (port 0 picks a free one).
