@@ -20,6 +20,8 @@
 //! - Needs SELECT on the polled table, INSERT on certyo_queue, and read/write on
 //!   certyo_capture_poll and certyo_capture_poll_seen.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::mysql::{MySqlConnection, MySqlPool};
@@ -86,12 +88,21 @@ pub struct PollReport {
     pub elapsed: Duration,
 }
 
+/// How long a table's statements (built from information_schema) are reused before
+/// the table is inspected again: an ALTER shows in polled payloads within this long
+/// (at once if it breaks the statements: any error drops them).
+const SHAPE_TTL: Duration = Duration::from_secs(30);
+
+type SqlCache = Arc<Mutex<HashMap<(String, String), (Instant, Arc<PollSql>)>>>;
+
 /// The poller job.
 #[derive(Clone)]
 pub struct Poller {
     pool: MySqlPool,
     schema: String,
     cfg: PollConfig,
+    /// Per (table, poll column): its statements and when they were built.
+    cache: SqlCache,
 }
 
 impl Poller {
@@ -105,6 +116,7 @@ impl Poller {
             pool,
             schema: schema.into(),
             cfg,
+            cache: SqlCache::default(),
         })
     }
 
@@ -129,6 +141,7 @@ impl Poller {
                 .poll_table(&mut conn, &table, &spec, stop, &mut report)
                 .await
             {
+                self.forget_sql(&table, &spec.poll_column);
                 tracing::error!(table = %table, error = %e, "poll.failed: polling this table failed; retried next round");
                 first_error.get_or_insert(e);
             }
@@ -159,13 +172,8 @@ impl Poller {
         stop: &CancellationToken,
         report: &mut PollReport,
     ) -> Result<(), CaptureError> {
-        let shape = capture::inspect(conn, &self.schema, table)
-            .await?
-            .ok_or_else(|| CaptureError::UnknownTable {
-                table: table.to_string(),
-                schema: self.schema.clone(),
-            })?;
-        let sql = PollSql::new(&shape, &spec.poll_column)?;
+        let sql = self.sql(conn, table, &spec.poll_column).await?;
+        let sql = sql.as_ref();
         let (_, now) = poll::db_now(conn).await?;
         let clamp = sql.instant.then_some(now);
         let mut cursor = None;
@@ -179,7 +187,7 @@ impl Poller {
                 .map_err(CaptureError::db("starting a poll page"))?;
             let page = poll::poll_page(
                 &mut tx,
-                &sql,
+                sql,
                 self.cfg.lag,
                 cursor.as_ref(),
                 self.cfg.batch,
@@ -229,5 +237,39 @@ impl Poller {
             report.pruned += poll::prune(conn, table, low, self.cfg.prune_limit).await?;
         }
         Ok(())
+    }
+
+    /// The table's statements: cached for [`SHAPE_TTL`], else built from its shape.
+    async fn sql(
+        &self,
+        conn: &mut MySqlConnection,
+        table: &str,
+        column: &str,
+    ) -> Result<Arc<PollSql>, CaptureError> {
+        let key = (table.to_string(), column.to_string());
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((built, sql)) = cache.get(&key) {
+                if built.elapsed() < SHAPE_TTL {
+                    return Ok(sql.clone());
+                }
+            }
+        }
+        let shape = capture::inspect(conn, &self.schema, table)
+            .await?
+            .ok_or_else(|| CaptureError::UnknownTable {
+                table: table.to_string(),
+                schema: self.schema.clone(),
+            })?;
+        let sql = Arc::new(PollSql::new(&shape, column)?);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, (Instant::now(), sql.clone()));
+        }
+        Ok(sql)
+    }
+
+    fn forget_sql(&self, table: &str, column: &str) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(&(table.to_string(), column.to_string()));
+        }
     }
 }
