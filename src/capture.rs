@@ -22,6 +22,7 @@
 //!   characters are ever quoted into SQL.
 
 pub mod introspect;
+pub mod poll;
 pub mod registry;
 pub mod render;
 pub mod triggers;
@@ -79,6 +80,22 @@ pub enum CaptureError {
         table: String,
         column: String,
         column_type: String,
+    },
+    #[error("table `{table}` has no column `{column}` to poll; name the table's last-change timestamp with --poll-column COLUMN")]
+    PollColumnMissing { table: String, column: String },
+    #[error("table `{table}`: poll column `{column}` is {column_type}; polling needs a TIMESTAMP or DATETIME column that changes on every update")]
+    PollColumnType {
+        table: String,
+        column: String,
+        column_type: String,
+    },
+    #[error("table `{table}`: poll column `{column}` is not maintained on update (no ON UPDATE CURRENT_TIMESTAMP), so polling would miss updates; add it (ALTER TABLE `{table}` MODIFY `{column}` … ON UPDATE CURRENT_TIMESTAMP), or pass --poll-column-trusted if your application sets it on every change")]
+    PollColumnNotMaintained { table: String, column: String },
+    #[error("table `{table}`: no index starts with poll column `{column}`, so every poll round would scan the table; create it with `{create_index}` (or pass --create-index)")]
+    PollIndexMissing {
+        table: String,
+        column: String,
+        create_index: String,
     },
     #[error("{context}: {source}")]
     Db {

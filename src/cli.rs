@@ -133,6 +133,32 @@ pub struct MigrateArgs {
     /// table wait behind it, so keep this short.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub lock_wait_timeout: Duration,
+    // --- capture by polling (issue 16) ---
+    /// How the --table tables are captured: `trigger` (every insert, update and delete,
+    /// in your transaction) or `poll` (no triggers: `work` reads rows whose
+    /// --poll-column moved; deletes are NOT seen). Default: as registered, triggers
+    /// for a new table. Switching a table's source loses no change.
+    #[arg(long, value_enum)]
+    pub capture: Option<CaptureSource>,
+    /// With --capture poll: the TIMESTAMP/DATETIME column stamped on every change
+    /// (default: as registered, else updated_at).
+    #[arg(long, value_name = "COLUMN")]
+    pub poll_column: Option<String>,
+    /// With --capture poll: the application sets the poll column on every change
+    /// itself (it has no ON UPDATE CURRENT_TIMESTAMP).
+    #[arg(long)]
+    pub poll_column_trusted: bool,
+    /// With --capture poll: create the index the poller needs (`certyo_poll`) when no
+    /// index starts with the poll column.
+    #[arg(long)]
+    pub create_index: bool,
+}
+
+/// How a table's changes reach the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CaptureSource {
+    Trigger,
+    Poll,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -148,7 +174,7 @@ pub struct WorkArgs {
     /// How long to wait for in-flight deliveries on SIGINT/SIGTERM.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
-    /// Run only the delivery workers, not the cleanup and verification loops.
+    /// Run only the delivery workers, not the cleanup, verification and poll loops.
     #[arg(long)]
     pub no_scheduled: bool,
     /// Where to serve Prometheus /metrics, /healthz and /readyz (port 0 picks a free one).
@@ -232,6 +258,19 @@ pub struct ScheduleArgs {
     /// letters), in every process.
     #[arg(long, default_value = "1m", value_parser = parse_duration)]
     pub status_interval: Duration,
+    // --- capture by polling (issue 16) ---
+    /// How often tables captured by polling (`migrate --capture poll`) are polled.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub capture_poll_interval: Duration,
+    /// The poller's trailing window: every round re-reads rows stamped up to this long
+    /// before the newest stamp it has seen, so a transaction that stamped its rows
+    /// earlier but committed later is not missed. Must exceed your longest write
+    /// transaction (stamp to commit).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub capture_poll_lag: Duration,
+    /// Rows read per poll page (one transaction each).
+    #[arg(long, default_value_t = 1000)]
+    pub capture_poll_batch: usize,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -536,6 +575,9 @@ pub struct BenchArgs {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Rows of the polled table whose idle poll round is timed (capture by polling).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub poll_idle_rows: usize,
 }
 
 /// The longest duration any setting takes. Queue times are `TIMESTAMP(6)` columns

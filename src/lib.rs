@@ -8,13 +8,15 @@
 //! - `config`: settings resolved once; secrets never printed.
 //! - `db`: connection pools and session setup.
 //! - `schema`: the queue's refinery migrations, run over sqlx.
-//! - `capture`: capture triggers and tracking columns, generated from `information_schema`.
+//! - `capture`: capture triggers (or polling, `capture::poll`) and tracking columns,
+//!   generated from `information_schema`.
 //! - `migrate`: the `migrate` command (schema + capture under one named lock).
 //! - `queue`: the queue's whole SQL surface: claim, complete, retry, bury, release.
 //! - `certyo`: the Certyo API client and wire types.
 //! - `worker`: the delivery pool: claim → send → settle, backoff, shutdown.
 //! - `worker_health`: the pool's failure streaks, misdirection and stalls (log, `/readyz`).
-//! - `tasks`: scheduled cleanup and verification under one leader; capture health as metrics.
+//! - `tasks`: scheduled cleanup, verification and the poller, each under one leader;
+//!   capture health as metrics.
 //! - `leader`: one leader per scheduled job across processes (MySQL named lock).
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
 //! - `bench`: `certyo-queue bench`: throughput, latency and resources, measured end to end.

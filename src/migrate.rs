@@ -27,7 +27,8 @@ use sqlx::mysql::{MySqlConnection, MySqlDatabaseError, MySqlPool};
 
 use crate::capture::template::{fill, statement};
 use crate::capture::{
-    self, registry, CaptureError, CapturePlan, Cascade, ExistingTrigger, TableShape, TriggerState,
+    self, poll, registry, CaptureError, CapturePlan, Cascade, ExistingTrigger, TableShape,
+    TriggerState,
 };
 use crate::cli::MigrateArgs;
 use crate::config::DbConfig;
@@ -55,6 +56,15 @@ pub struct MigratePlan {
     /// How long one DDL or LOCK TABLES waits for a table's metadata lock before it is
     /// retried (None: [`METADATA_LOCK_WAIT`]).
     pub lock_wait: Option<Duration>,
+    /// How `tables` are captured (None: as registered; triggers for a table not
+    /// captured yet). Switching a table's source loses no change (see `switch_*`).
+    pub capture: Option<registry::Source>,
+    /// The poll column (None: as registered, else `updated_at`).
+    pub poll_column: Option<String>,
+    /// The application maintains the poll column itself (no ON UPDATE clause).
+    pub poll_column_trusted: bool,
+    /// Create the index the poller needs when the table has none led by the column.
+    pub create_index: bool,
 }
 
 /// Default wait for a table's metadata lock, per try.
@@ -99,6 +109,8 @@ pub struct TableChange {
     pub cascades: Vec<Cascade>,
     /// Columns anchored as a SHA-256 digest.
     pub digest_columns: Vec<String>,
+    /// The poll column, for a table captured by polling.
+    pub poll_column: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +125,14 @@ pub enum TableAction {
     Uncaptured,
     /// `--uncapture` of a table that had no triggers of ours.
     NotCaptured,
+    /// Capture by polling set up (no triggers).
+    PollInstalled,
+    /// Already captured by polling this column.
+    PollUnchanged,
+    /// Triggers dropped and polling started, under one table lock.
+    SwitchedToPoll,
+    /// Polling caught up and triggers installed, under one table lock.
+    SwitchedToTrigger,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +145,8 @@ pub enum MigrateError {
         "the database URL names no database; add it as the path, e.g. mysql://user@host:3306/shop"
     )]
     NoSchema,
+    #[error("--poll-column, --poll-column-trusted and --create-index are for tables captured by polling; `{0}` is captured by triggers (add --capture poll to switch it)")]
+    PollOptions(String),
     #[error("table `{0}` is named both to capture and to uncapture")]
     Conflict(String),
     #[error("empty table name{0}: name the table to capture, e.g. --table products")]
@@ -273,9 +295,6 @@ async fn migrate_locked(
         .await
         .map_err(|e| MigrateError::from_sqlx("reading server settings", schema, e))?;
     settings.check_delivery()?;
-    if !plan.dry_run && !plan.tables.is_empty() {
-        settings.check_triggers()?;
-    }
     let wait = plan.lock_wait.unwrap_or(METADATA_LOCK_WAIT);
     sqlx::query(include_str!("../sql/migrate_lock_wait.sql"))
         .bind(wait.as_secs().max(1))
@@ -301,6 +320,49 @@ async fn migrate_locked(
         capture::triggers::generate(&shape)?;
         cascades.push(capture::cascades(conn, schema, name).await?);
         shapes.push(shape);
+    }
+    // How each table is captured: as asked, else as registered, else by triggers.
+    let registered = registered_or_none(conn).await?;
+    let mut targets: Vec<Target> = Vec::new();
+    for shape in &shapes {
+        let prev = registered.iter().find(|r| r.table == shape.name);
+        let source = plan
+            .capture
+            .or(prev.and_then(|r| r.source))
+            .unwrap_or(registry::Source::Trigger);
+        let prev_spec = prev.and_then(|r| r.poll_spec());
+        let poll = if source == registry::Source::Poll {
+            let mut spec = poll::PollSpec {
+                poll_column: plan
+                    .poll_column
+                    .clone()
+                    .or_else(|| prev_spec.as_ref().map(|s| s.poll_column.clone()))
+                    .unwrap_or_else(|| poll::DEFAULT_COLUMN.to_string()),
+                poll_column_trusted: plan.poll_column_trusted
+                    || (plan.poll_column.is_none()
+                        && prev_spec.as_ref().is_some_and(|s| s.poll_column_trusted)),
+            };
+            let check = poll::check(conn, schema, shape, &spec, plan.create_index).await?;
+            spec.poll_column = check.column.clone();
+            Some((spec, check))
+        } else {
+            if plan.poll_column.is_some() || plan.poll_column_trusted || plan.create_index {
+                return Err(MigrateError::PollOptions(shape.name.clone()));
+            }
+            None
+        };
+        targets.push(Target {
+            source,
+            previous: prev.and_then(|r| r.source),
+            prev_spec,
+            poll,
+        });
+    }
+    let needs_triggers = targets
+        .iter()
+        .any(|t| t.source == registry::Source::Trigger);
+    if !plan.dry_run && needs_triggers {
+        settings.check_triggers()?;
     }
     for name in &plan.uncapture {
         capture::check_name(name)?;
@@ -383,20 +445,71 @@ async fn migrate_locked(
 
     // 5. Capture.
     let existing = capture::existing_triggers(conn, schema).await?;
-    for (shape, cascades) in shapes.iter().zip(cascades) {
+    for ((shape, cascades), target) in shapes.iter().zip(cascades).zip(&targets) {
         let cp = capture::plan_capture(shape, &existing)?;
-        if !plan.dry_run {
-            apply_capture(conn, schema, &cp, &existing, wait).await?;
-            registry::register(conn, &shape.name, registry::Source::Trigger, None).await?;
-        }
-        report.statements.extend(cp.statements().cloned());
-        report.tables.push(TableChange {
-            table: cp.table.clone(),
-            action: match cp.triggers {
+        let action = if let Some((spec, check)) = &target.poll {
+            let had_triggers = existing.iter().any(|t| t.table == shape.name);
+            if !plan.dry_run {
+                apply_poll(conn, schema, shape, &cp, spec, check, &existing, wait).await?;
+                registry::register(
+                    conn,
+                    &shape.name,
+                    registry::Source::Poll,
+                    Some(&spec.to_options()),
+                )
+                .await?;
+            }
+            report.statements.extend(cp.alter.iter().cloned());
+            report.statements.extend(check.create_index.iter().cloned());
+            if had_triggers {
+                report
+                    .statements
+                    .push(poll::lock_statement(&shape.name).to_string());
+                report
+                    .statements
+                    .extend(capture::plan_uncapture(&shape.name, &existing));
+                report
+                    .statements
+                    .push(capture::unlock_statement().to_string());
+                TableAction::SwitchedToPoll
+            } else if target.previous == Some(registry::Source::Poll)
+                && target.prev_spec.as_ref() == Some(spec)
+                && cp.alter.is_none()
+                && check.create_index.is_none()
+            {
+                TableAction::PollUnchanged
+            } else {
+                if !plan.dry_run || target.previous != Some(registry::Source::Poll) {
+                    report.statements.push(format!(
+                        "-- poll `{}` by `{}` from now on: checkpoint in certyo_capture_poll, entry in certyo_capture",
+                        shape.name, spec.poll_column
+                    ));
+                }
+                TableAction::PollInstalled
+            }
+        } else if target.previous == Some(registry::Source::Poll) {
+            if !plan.dry_run {
+                switch_to_trigger(conn, schema, shape, &cp, &existing, target, wait).await?;
+                registry::register(conn, &shape.name, registry::Source::Trigger, None).await?;
+            }
+            report.statements.extend(cp.statements().cloned());
+            TableAction::SwitchedToTrigger
+        } else {
+            if !plan.dry_run {
+                apply_capture(conn, schema, &cp, &existing, wait).await?;
+                registry::register(conn, &shape.name, registry::Source::Trigger, None).await?;
+            }
+            report.statements.extend(cp.statements().cloned());
+            match cp.triggers {
                 TriggerState::Current => TableAction::Unchanged,
                 TriggerState::Drifted | TriggerState::Unrenderable => TableAction::Regenerated,
                 TriggerState::Missing => TableAction::Installed,
-            },
+            }
+        };
+        report.tables.push(TableChange {
+            table: cp.table.clone(),
+            action,
+            poll_column: target.poll.as_ref().map(|(s, _)| s.poll_column.clone()),
             columns_added: cp.columns_added.clone(),
             cascades,
             digest_columns: shape
@@ -411,6 +524,12 @@ async fn migrate_locked(
     // 6. Uncapture.
     for name in &plan.uncapture {
         let drops = capture::plan_uncapture(name, &existing);
+        let polled = registered
+            .iter()
+            .any(|r| &r.table == name && r.source == Some(registry::Source::Poll));
+        if !plan.dry_run && polled {
+            poll::forget(conn, name, true).await?;
+        }
         if !plan.dry_run {
             for sql in &drops {
                 exec(
@@ -425,7 +544,7 @@ async fn migrate_locked(
         }
         report.tables.push(TableChange {
             table: name.clone(),
-            action: if drops.is_empty() {
+            action: if drops.is_empty() && !polled {
                 TableAction::NotCaptured
             } else {
                 TableAction::Uncaptured
@@ -433,10 +552,186 @@ async fn migrate_locked(
             columns_added: Vec::new(),
             cascades: Vec::new(),
             digest_columns: Vec::new(),
+            poll_column: None,
         });
         report.statements.extend(drops);
     }
     Ok(report)
+}
+
+/// How one named table ends up captured.
+struct Target {
+    source: registry::Source,
+    /// Its source before this run (None: not registered).
+    previous: Option<registry::Source>,
+    prev_spec: Option<poll::PollSpec>,
+    /// Poll spec and checks, for a polled table.
+    poll: Option<(poll::PollSpec, poll::PollCheck)>,
+}
+
+/// The capture registry, or nothing before migration V5 (a dry run on a fresh database).
+async fn registered_or_none(
+    conn: &mut MySqlConnection,
+) -> Result<Vec<registry::Registered>, MigrateError> {
+    match registry::list(conn).await {
+        Ok(r) => Ok(r),
+        Err(CaptureError::Db {
+            source: sqlx::Error::Database(d),
+            ..
+        }) if d.code().as_deref() == Some("42S02") => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// How far back the catch-up of a poll → trigger switch reads before the newest stamp
+/// polled (under the table lock every transaction has committed, so this only has to
+/// cover what the poller's own window would still re-read).
+const SWITCH_CATCH_UP_LAG: Duration = Duration::from_secs(60);
+
+/// Capture `shape` by polling: tracking columns, the poll index if asked for, then
+/// either a fresh checkpoint (nothing stamped before now is read: that is backfill's),
+/// or, for a table captured by triggers until now, the switch under one table lock:
+/// the triggers are dropped, the checkpoint starts one second before the lock was
+/// asked for, and every row stamped since is recorded as enqueued (the triggers
+/// enqueued it), so no change falls between the two sources and none is sent twice.
+#[allow(clippy::too_many_arguments)]
+async fn apply_poll(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    shape: &TableShape,
+    cp: &CapturePlan,
+    spec: &poll::PollSpec,
+    check: &poll::PollCheck,
+    existing: &[ExistingTrigger],
+    wait: Duration,
+) -> Result<(), MigrateError> {
+    let table = shape.name.as_str();
+    if let Some(alter) = &cp.alter {
+        exec_waiting(conn, schema, table, alter, "adding tracking columns", wait).await?;
+    }
+    if let Some(index) = &check.create_index {
+        exec_waiting(conn, schema, table, index, "creating the poll index", wait).await?;
+    }
+    let drops = capture::plan_uncapture(table, existing);
+    let (floor, _) = poll::db_now(conn).await?;
+    if drops.is_empty() {
+        poll::checkpoint_start(conn, table, floor).await?;
+        return Ok(());
+    }
+    // The shape after the ALTER, so the seeded digests match what the poller reads.
+    let shape = capture::inspect(conn, schema, table)
+        .await?
+        .unwrap_or_else(|| shape.clone());
+    let sql = poll::PollSql::new(&shape, &spec.poll_column)?;
+    let lock = poll::lock_statement(table);
+    exec_waiting(conn, schema, table, &lock, "locking the table", wait).await?;
+    let mut dropped = false;
+    let result: Result<(), MigrateError> = async {
+        for d in &drops {
+            exec(
+                conn,
+                schema,
+                d,
+                format!("dropping the triggers of `{table}`"),
+            )
+            .await?;
+            dropped = true;
+        }
+        let (_, now) = poll::db_now(conn).await?;
+        poll::checkpoint_reset(conn, table, floor, now.max(floor)).await?;
+        poll::seed_seen(conn, &sql, floor).await?;
+        Ok(())
+    }
+    .await;
+    let result = match result {
+        Err(e) if dropped => match restore_triggers(conn, schema, table, existing).await {
+            Ok(()) => Err(e),
+            Err(r) => Err(MigrateError::RestoreFailed {
+                table: table.to_string(),
+                failure: Box::new(e),
+                restore: r.to_string(),
+            }),
+        },
+        other => other,
+    };
+    let _ = sqlx::raw_sql(capture::unlock_statement())
+        .execute(&mut *conn)
+        .await;
+    result
+}
+
+/// Switch a polled table to triggers, under one table lock: every transaction on it
+/// has committed, so a last poll (from the checkpoint's window to the end) enqueues
+/// every change not polled yet, then the triggers are created and the poll checkpoint
+/// forgotten; writes resume with the triggers in place.
+async fn switch_to_trigger(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    shape: &TableShape,
+    cp: &CapturePlan,
+    existing: &[ExistingTrigger],
+    target: &Target,
+    wait: Duration,
+) -> Result<(), MigrateError> {
+    let table = shape.name.as_str();
+    if let Some(alter) = &cp.alter {
+        exec_waiting(conn, schema, table, alter, "adding tracking columns", wait).await?;
+    }
+    let column = target
+        .prev_spec
+        .as_ref()
+        .map_or(poll::DEFAULT_COLUMN, |s| s.poll_column.as_str());
+    let shape_now = capture::inspect(conn, schema, table)
+        .await?
+        .unwrap_or_else(|| shape.clone());
+    let sql = poll::PollSql::new(&shape_now, column)?;
+    let lock = poll::lock_statement(table);
+    exec_waiting(conn, schema, table, &lock, "locking the table", wait).await?;
+    let caught_up: Result<(), MigrateError> = async {
+        let mut cursor = None;
+        loop {
+            let page =
+                poll::poll_page(conn, &sql, SWITCH_CATCH_UP_LAG, cursor.as_ref(), 1000, None)
+                    .await?;
+            // Under the table lock no row changes between read and enqueue.
+            match page {
+                Some(Ok(p)) if p.read == 1000 => cursor = p.last,
+                _ => break,
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = caught_up {
+        let _ = sqlx::raw_sql(capture::unlock_statement())
+            .execute(&mut *conn)
+            .await;
+        return Err(e);
+    }
+    // The trigger statements minus their own LOCK TABLES (which would let writes in
+    // between) and UNLOCK: the poll lock covers certyo_queue too, and the checkpoint
+    // goes before the unlock, so the poller never reads a change the triggers capture.
+    let statements: Vec<String> = cp
+        .trigger_statements
+        .iter()
+        .filter(|s| !capture::is_lock_statement(s) && s.as_str() != capture::unlock_statement())
+        .cloned()
+        .collect();
+    let unlocked = CapturePlan {
+        trigger_statements: statements,
+        alter: None,
+        ..cp.clone()
+    };
+    let result = async {
+        apply_capture(conn, schema, &unlocked, existing, wait).await?;
+        poll::forget(conn, table, true).await?;
+        Ok::<(), MigrateError>(())
+    }
+    .await;
+    let _ = sqlx::raw_sql(capture::unlock_statement())
+        .execute(&mut *conn)
+        .await;
+    result
 }
 
 /// Turn the digest option of `table`.`column` on or off in the shape to be generated.
@@ -647,6 +942,13 @@ pub async fn run_cli(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         no_digest: columns(&args.no_digest_columns)?,
         dry_run: args.dry_run,
         lock_wait: Some(args.lock_wait_timeout),
+        capture: args.capture.map(|c| match c {
+            crate::cli::CaptureSource::Trigger => registry::Source::Trigger,
+            crate::cli::CaptureSource::Poll => registry::Source::Poll,
+        }),
+        poll_column: args.poll_column.clone(),
+        poll_column_trusted: args.poll_column_trusted,
+        create_index: args.create_index,
     };
     // Before connecting: a bad name is refused even when the database is unreachable.
     check_table_names(args.tables.iter().chain(&args.uncapture))
@@ -745,8 +1047,21 @@ pub fn summary(report: &MigrateReport) -> String {
                 "capture removed (data, tracking columns and queued rows kept)"
             }
             TableAction::NotCaptured => "was not captured",
+            TableAction::PollInstalled => {
+                "capture by polling set up (no triggers; deletes are not seen)"
+            }
+            TableAction::PollUnchanged => "captured by polling, up to date",
+            TableAction::SwitchedToPoll => {
+                "switched from triggers to polling (triggers dropped; deletes are no longer seen)"
+            }
+            TableAction::SwitchedToTrigger => {
+                "switched from polling to triggers (polling caught up first)"
+            }
         };
         out.push_str(&format!("{}: {what}", t.table));
+        if let Some(c) = &t.poll_column {
+            out.push_str(&format!("; poll column `{c}`"));
+        }
         if !t.columns_added.is_empty() {
             out.push_str(&format!("; added {}", t.columns_added.join(", ")));
         }

@@ -23,6 +23,8 @@
 //!   `crate::tasks`).
 //! - `certyo_capture_triggers{table,state}`, `certyo_queue_dead_letters{table}`: what `status`
 //!   says, refreshed by `crate::tasks::capture_health`.
+//! - `certyo_capture_lag_seconds{table,source}`: how far the poller is behind a polled
+//!   table (0 when caught up).
 //!
 //! `/healthz` answers 200 while the process serves; `/readyz` answers 200 only when the
 //! database answers, Certyo has not refused the API key, the base URL leads to the
@@ -67,6 +69,9 @@ pub const DEAD_LETTERS: &str = "certyo_queue_dead_letters";
 pub const READINESS_REFRESH: Duration = Duration::from_secs(5);
 /// Rows the delivery workers claim per round, summed over the pool (adaptive).
 pub const CLAIM_SIZE: &str = "certyo_queue_claim_size";
+/// Seconds between now and the newest stamp the poller has passed (0 when caught up),
+/// per polled table: `{table, source="poll"}`.
+pub const CAPTURE_LAG: &str = "certyo_capture_lag_seconds";
 
 /// Histogram buckets in seconds: 1 ms to 5 min.
 const BUCKETS: &[f64] = &[

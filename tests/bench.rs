@@ -20,6 +20,8 @@ async fn a_small_bench_prints_one_json_object_and_drains_every_row() {
             "--json",
             "--latency-duration",
             "1s",
+            "--poll-idle-rows",
+            "5000",
         ])
         .args(["--scale", "1,4"])
         .env("DATABASE_URL", &url)
@@ -49,6 +51,12 @@ async fn a_small_bench_prints_one_json_object_and_drains_every_row() {
     }
     assert_eq!(r["limit"]["claim_complete"]["rows"], 2000);
     assert!(r["drain"]["rows_per_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(r["poll"]["idle_rows"], 5000);
+    assert_eq!(
+        r["poll"]["enqueued"], 2000,
+        "the poller enqueued every new row: {r}"
+    );
+    assert!(r["poll"]["idle_round_ms"].as_f64().is_some_and(|x| x > 0.0));
     assert!(r["drain"]["ratio_to_limit"].as_f64().unwrap() > 0.0);
     let lat = &r["latency"];
     assert!(lat["rows"].as_u64().unwrap() > 0);

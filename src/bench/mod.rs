@@ -16,6 +16,8 @@
 //!   write-back, so the ratio uses the limit *with* it.
 //! - drain, scale: from spawning `work` until no row is pending or leased (process
 //!   start-up included; the last batch's write-back may end a few ms later).
+//! - poll: `poll` (capture by polling): one idle round on a `--poll-idle-rows` table
+//!   vs one full scan of it, and rows/s enqueued by the poller.
 //! - resources: CPU time (user + system) and VmHWM of the `work` process only; the
 //!   database server's CPU over the same interval when it runs on this machine.
 //! - hot records (`hot`): updates to 5 rows and to 1 row, queued before `work` starts;
@@ -29,6 +31,7 @@ mod guide;
 mod hot;
 mod latency;
 mod load;
+mod poll;
 mod procfs;
 mod scratch;
 
@@ -77,6 +80,8 @@ pub struct Report {
     pub scale: Vec<ScalePoint>,
     pub hot: Vec<hot::HotPoint>,
     pub guide: GuideReport,
+    /// Capture by polling: idle round cost and enqueue rate.
+    pub poll: poll::PollBenchReport,
     pub targets: Targets,
 }
 
@@ -303,6 +308,13 @@ pub async fn run(s: &Scratch, args: &BenchArgs) -> anyhow::Result<Report> {
 
     let single_hot = hot_points.iter().find(|p| p.records == 1);
     let five_hot = hot_points.iter().find(|p| p.records == 5);
+    tracing::info!(
+        event = "bench.poll",
+        idle_rows = args.poll_idle_rows,
+        "capture by polling"
+    );
+    let poll = poll::measure(s, args.poll_idle_rows, args.rows).await?;
+
     let targets = Targets {
         hot_record_at_least_200_events_per_s: single_hot
             .is_some_and(|p| p.events_per_s_per_record >= TARGET_HOT_PER_RECORD),
@@ -326,6 +338,7 @@ pub async fn run(s: &Scratch, args: &BenchArgs) -> anyhow::Result<Report> {
         scale,
         hot: hot_points,
         guide,
+        poll,
         targets,
     })
 }
@@ -548,6 +561,17 @@ fn render(r: &Report, args: &BenchArgs) -> String {
     line(format!(
         "8. the guide's queue poller (sleep removed), {} rows: {:.0} rows/s; `work`: {:.0} rows/s = {:.1} x the guide",
         g.rows, g.guide_rows_per_s, g.work_rows_per_s, g.ratio
+    ));
+    let p = &r.poll;
+    line(format!(
+        "9. capture by polling: one idle round on a {}-row table {:.2} ms (one full scan of it: {:.1} ms, {:.0}x); {} rows enqueued by the poller in {:.2}s = {:.0} rows/s",
+        p.idle_rows,
+        p.idle_round_ms,
+        p.full_scan_ms,
+        p.full_scan_ms / p.idle_round_ms.max(1e-9),
+        p.enqueued,
+        p.enqueue_seconds,
+        p.enqueued_rows_per_s
     ));
     line(String::new());
     let t = &r.targets;

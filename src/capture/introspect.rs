@@ -17,6 +17,10 @@ const RESERVED: &[&str] = &[
     crate::schema::HISTORY_TABLE,
     "certyo_queue_backfill",
     "certyo_capture_digest",
+    "certyo_capture",
+    "certyo_capture_poll",
+    "certyo_capture_poll_seen",
+    "certyo_writeback_due",
 ];
 
 /// Which server a table lives on (a few renderings need engine-specific SQL).

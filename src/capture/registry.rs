@@ -16,18 +16,23 @@ use super::CaptureError;
 pub enum Source {
     /// AFTER INSERT/UPDATE/DELETE triggers, in the application's transaction.
     Trigger,
+    /// The `poll` leader job reading a timestamp column (`capture::poll`); options
+    /// hold the column (`capture::poll::PollSpec`). Sees no deletes.
+    Poll,
 }
 
 impl Source {
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Trigger => "trigger",
+            Source::Poll => "poll",
         }
     }
 
     fn parse(s: &str) -> Option<Source> {
         match s {
             "trigger" => Some(Source::Trigger),
+            "poll" => Some(Source::Poll),
             _ => None,
         }
     }
@@ -64,6 +69,50 @@ pub async fn list(conn: &mut MySqlConnection) -> Result<Vec<Registered>, Capture
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(CaptureError::db("decoding the capture registry"))
+}
+
+impl Registered {
+    /// How the table is polled, when its source is `poll`.
+    pub fn poll_spec(&self) -> Option<super::poll::PollSpec> {
+        match self.source {
+            Some(Source::Poll) => super::poll::PollSpec::from_options(self.options.as_deref()),
+            _ => None,
+        }
+    }
+}
+
+/// The registry entry of `table`, if any (None also before migration V5).
+pub async fn get(
+    conn: &mut MySqlConnection,
+    table: &str,
+) -> Result<Option<Registered>, CaptureError> {
+    Ok(list_or_empty(conn)
+        .await?
+        .into_iter()
+        .find(|r| r.table == table))
+}
+
+/// Every registered table; none before migration V5 (no registry yet).
+pub async fn list_or_empty(conn: &mut MySqlConnection) -> Result<Vec<Registered>, CaptureError> {
+    match list(conn).await {
+        Ok(all) => Ok(all),
+        Err(CaptureError::Db {
+            source: sqlx::Error::Database(d),
+            ..
+        }) if d.code().as_deref() == Some("42S02") => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every table captured by polling, with its poll spec (none before migration V5).
+pub async fn get_all_polled(
+    conn: &mut MySqlConnection,
+) -> Result<Vec<(String, super::poll::PollSpec)>, CaptureError> {
+    let all = list_or_empty(conn).await?;
+    Ok(all
+        .into_iter()
+        .filter_map(|r| r.poll_spec().map(|s| (r.table, s)))
+        .collect())
 }
 
 /// Register `table` as captured by `source` (keeping its options when `options` is None).

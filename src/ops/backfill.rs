@@ -213,6 +213,15 @@ async fn captured_shape(
             table: table.to_string(),
             schema: schema.to_string(),
         })?;
+    // A table captured by polling has no triggers; its payloads are rendered by the
+    // same expressions, so it only has to be renderable.
+    let polled = capture::registry::get(conn, table)
+        .await?
+        .is_some_and(|r| r.source == Some(capture::registry::Source::Poll));
+    if polled && !shape.pk.is_empty() {
+        capture::triggers::generate(&shape)?;
+        return Ok(shape);
+    }
     match capture::trigger_state(conn, schema, table).await? {
         TriggerState::Current if !shape.pk.is_empty() => Ok(shape),
         TriggerState::Drifted => Err(BackfillError::Drifted(table.to_string())),

@@ -102,6 +102,24 @@ pub struct TableStatus {
     pub queue: TableQueue,
     /// Rows by `certyo_anchor_status`; null when the table has no tracking columns.
     pub anchor: Option<AnchorCounts>,
+    /// How its changes reach the queue: `trigger`, `poll`, or null (not registered).
+    pub source: Option<String>,
+    /// For a table captured by polling: its column and checkpoint.
+    pub poll: Option<PollStatus>,
+}
+
+/// A polled table's checkpoint. Polling sees inserts and updates, never deletes.
+#[derive(Debug, Clone, Serialize)]
+pub struct PollStatus {
+    pub column: String,
+    /// Newest poll-column value the poller has passed (UTC for TIMESTAMP), or null.
+    pub high_stamp: Option<String>,
+    /// Row versions the poller has enqueued.
+    pub rows_enqueued: u64,
+    /// When the poller last ran a page on it, or null.
+    pub polled_at: Option<String>,
+    /// Always false: polling cannot see deletes.
+    pub deletes_captured: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -177,16 +195,6 @@ pub async fn collect(
         Err(e) => return Err(DbError::query("counting kept write-backs")(e).into()),
     }
     let ours = capture::existing_triggers(&mut conn, schema).await?;
-    let registered: Vec<String> = match capture::registry::list(&mut conn).await {
-        Ok(list) => list
-            .into_iter()
-            .filter(|r| r.source == Some(capture::registry::Source::Trigger))
-            .map(|r| r.table)
-            .collect(),
-        // A database migrated before the registry existed: triggers are found by name.
-        Err(CaptureError::Db { source, .. }) if is_missing_table(&source) => Vec::new(),
-        Err(e) => return Err(e.into()),
-    };
     let tracked: Vec<String> =
         sqlx::query_scalar(include_str!("../../sql/status_tracked_tables.sql"))
             .bind(schema)
@@ -194,10 +202,17 @@ pub async fn collect(
             .await
             .map_err(DbError::query("listing tables with tracking columns"))?;
 
+    let registered = capture::registry::list_or_empty(&mut conn).await?;
+    let trigger_registered: Vec<String> = registered
+        .iter()
+        .filter(|r| r.source == Some(capture::registry::Source::Trigger))
+        .map(|r| r.table.clone())
+        .collect();
+    let checkpoints = capture::poll::checkpoints(&mut conn).await?;
     let names: BTreeSet<String> = if only.is_empty() {
         ours.iter()
             .map(|t| t.table.clone())
-            .chain(registered.iter().cloned())
+            .chain(registered.iter().map(|r| r.table.clone()))
             .chain(tracked.iter().cloned())
             .chain(by_table.keys().cloned())
             .collect()
@@ -222,7 +237,7 @@ pub async fn collect(
         let mut present: Vec<String> = visible.iter().map(|t| t.name.clone()).collect();
         // A registered table whose triggers this user cannot see (MySQL hides them
         // without the TRIGGER privilege): ask for each by name.
-        let probed = visible.is_empty() && registered.contains(&name);
+        let probed = visible.is_empty() && trigger_registered.contains(&name);
         if probed {
             for trigger in triggers::trigger_names(&name) {
                 if capture::trigger_exists(&mut conn, &trigger).await? {
@@ -230,7 +245,7 @@ pub async fn collect(
                 }
             }
         }
-        let registered_here = registered.contains(&name);
+        let registered_here = trigger_registered.contains(&name);
         let missing: Vec<String> = if present.is_empty() && !registered_here {
             Vec::new()
         } else {
@@ -255,6 +270,30 @@ pub async fn collect(
                 TriggerState::Unrenderable => TriggerHealth::Unrenderable,
             }
         };
+        let entry = registered.iter().find(|r| r.table == name);
+        let polled = entry.and_then(|r| r.poll_spec());
+        let poll = match &polled {
+            None => None,
+            Some(spec) => {
+                let ck = checkpoints.iter().find(|c| c.table == name);
+                if ck.is_none() {
+                    problems.push(format!(
+                        "table `{name}` is captured by polling but has no checkpoint: run `certyo-queue migrate --table {name}` again"
+                    ));
+                }
+                Some(PollStatus {
+                    column: spec.poll_column.clone(),
+                    high_stamp: ck
+                        .and_then(|c| c.high)
+                        .map(|h| h.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
+                    rows_enqueued: ck.map_or(0, |c| c.rows_enqueued),
+                    polled_at: ck
+                        .and_then(|c| c.polled_at)
+                        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+                    deletes_captured: false,
+                })
+            }
+        };
         match health {
             TriggerHealth::Drifted => problems.push(format!(
                 "table `{name}`: capture triggers are outdated (the table changed, e.g. a column was added): run `certyo-queue migrate --table {name}`"
@@ -275,6 +314,7 @@ pub async fn collect(
                     "table `{name}`: its capture triggers cannot render its current columns, so `migrate` cannot refresh them: {why}"
                 ))
             }
+            TriggerHealth::NotCaptured if polled.is_some() => {}
             TriggerHealth::NotCaptured if !only.is_empty() => problems.push(format!(
                 "table `{name}` is not captured: run `certyo-queue migrate --table {name}`"
             )),
@@ -290,7 +330,7 @@ pub async fn collect(
                 "table `{name}`: {altered} row(s) marked Altered by `certyo-queue audit --mark`: changed behind capture's back since their anchored version (see `certyo-queue audit --table {name}`; a change through capture, or `backfill --restart`, anchors their current content)"
             ));
         }
-        let cascading_foreign_keys = if health == TriggerHealth::NotCaptured {
+        let cascading_foreign_keys = if health == TriggerHealth::NotCaptured && polled.is_none() {
             Vec::new()
         } else {
             capture::cascades(&mut conn, schema, &name)
@@ -306,6 +346,8 @@ pub async fn collect(
             missing_triggers: missing,
             cascading_foreign_keys,
             anchor,
+            source: entry.map(|r| r.source_name.clone()),
+            poll,
         });
     }
     if queue.oldest_writeback_kept_seconds > WRITEBACK_STUCK_SECS {
@@ -493,8 +535,9 @@ pub fn render_text(s: &Status) -> String {
             .max(5);
         let _ = writeln!(
             out,
-            "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7} {:>7}",
+            "{:<width$}  {:<8} {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7} {:>7}",
             "table",
+            "source",
             "triggers",
             "in flight",
             "retrying",
@@ -516,9 +559,14 @@ pub fn render_text(s: &Status) -> String {
             };
             let _ = writeln!(
                 out,
-                "{:<width$}  {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7} {:>7}",
+                "{:<width$}  {:<8} {:<12} {:>9} {:>9} {:>6} {:>9} {:>9} {:>7} {:>7}",
                 t.table,
-                t.triggers.as_str(),
+                t.source.as_deref().unwrap_or("-"),
+                if t.poll.is_some() && t.triggers == TriggerHealth::NotCaptured {
+                    "-"
+                } else {
+                    t.triggers.as_str()
+                },
                 t.queue.in_flight,
                 t.queue.retrying,
                 t.queue.dead,
@@ -538,6 +586,16 @@ pub fn render_text(s: &Status) -> String {
                     out,
                     "note: `{}`: its capture triggers exist, but this user may not read their bodies (no TRIGGER privilege), so drift is not checked; run status as the migrate user for that",
                     t.table
+                );
+            }
+            if let Some(p) = &t.poll {
+                let _ = writeln!(
+                    out,
+                    "note: `{}` is captured by polling `{}` (inserts and updates only: deletes are NOT captured); newest stamp passed {}, {} versions enqueued",
+                    t.table,
+                    p.column,
+                    p.high_stamp.as_deref().unwrap_or("none yet"),
+                    p.rows_enqueued
                 );
             }
             for fk in &t.cascading_foreign_keys {

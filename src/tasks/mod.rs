@@ -1,5 +1,6 @@
-//! Scheduled jobs: cleanup (delivered and dead queue rows past retention) and
-//! verification (Pending rows → Anchored / Failed), each run by one process at a time.
+//! Scheduled jobs: cleanup (delivered and dead queue rows past retention),
+//! verification (Pending rows → Anchored / Failed) and the poller (tables captured by
+//! polling, `poll`), each run by one process at a time.
 //!
 //! - `cleanup`, `verify`: the jobs, River-shaped: a config with defaults and
 //!   validation, and `run_once()` that does one pass and returns counts.
@@ -15,6 +16,7 @@
 
 pub mod capture_health;
 pub mod cleanup;
+pub mod poll;
 pub mod verify;
 
 use std::future::Future;
@@ -36,6 +38,7 @@ use crate::leader::Leader;
 
 pub use capture_health::{CaptureHealth, CaptureHealthConfig, CaptureHealthReport};
 pub use cleanup::{Cleaner, CleanupConfig, CleanupReport};
+pub use poll::{PollConfig, PollReport, Poller};
 pub use verify::{Verifier, VerifyConfig, VerifyReport, VerifyTable};
 
 /// Why a scheduled pass stopped.
@@ -64,6 +67,9 @@ pub struct ScheduleConfig {
     pub cleanup: CleanupConfig,
     pub verify: VerifyConfig,
     pub capture_health: CaptureHealthConfig,
+    /// Time between two poll rounds of the tables captured by polling (default 1 s).
+    pub poll_interval: Duration,
+    pub poll: PollConfig,
 }
 
 impl Default for ScheduleConfig {
@@ -75,6 +81,8 @@ impl Default for ScheduleConfig {
             cleanup: CleanupConfig::default(),
             verify: VerifyConfig::default(),
             capture_health: CaptureHealthConfig::default(),
+            poll_interval: Duration::from_secs(1),
+            poll: PollConfig::default(),
         }
     }
 }
@@ -100,6 +108,12 @@ impl ScheduleConfig {
             capture_health: CaptureHealthConfig {
                 interval: args.status_interval,
             },
+            poll_interval: args.capture_poll_interval,
+            poll: PollConfig {
+                lag: args.capture_poll_lag,
+                batch: args.capture_poll_batch,
+                ..PollConfig::default()
+            },
         };
         cfg.validate()?;
         Ok(cfg)
@@ -110,6 +124,7 @@ impl ScheduleConfig {
             ("--cleanup-interval", self.cleanup_interval),
             ("--verify-interval", self.verify_interval),
             ("--leader-check-interval", self.leader_check),
+            ("--capture-poll-interval", self.poll_interval),
         ] {
             if d.is_zero() {
                 return Err(ConfigError::Invalid {
@@ -126,6 +141,7 @@ impl ScheduleConfig {
         }
         self.cleanup.validate()?;
         self.capture_health.validate()?;
+        self.poll.validate()?;
         self.verify.validate()
     }
 }
@@ -158,6 +174,7 @@ impl JobStats {
 pub struct SchedulerStats {
     pub cleanup: JobStats,
     pub verify: JobStats,
+    pub poll: JobStats,
 }
 
 /// Runs cleanup and verification on their intervals, each only while this process
@@ -276,7 +293,35 @@ impl Scheduler {
                 Err(e) => tracing::error!(error = %e, "scheduler: capture health not started"),
             }
         };
-        tokio::join!(cleanup, verification, capture_health);
+        let polling = async {
+            let poller = match Poller::new(
+                self.pool.clone(),
+                self.schema.clone(),
+                self.cfg.poll.clone(),
+            ) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!(error = %e, "scheduler: the poller not started");
+                    return;
+                }
+            };
+            let leader = Leader::new(&self.pool, &self.schema, "poll", check);
+            let stop2 = stop.clone();
+            lead(
+                "poll",
+                leader,
+                self.cfg.poll_interval,
+                check,
+                &self.stats.poll,
+                stop.clone(),
+                move || {
+                    let (poller, stop) = (poller.clone(), stop2.clone());
+                    async move { poller.run_once(&stop).await.map(|_| ()) }
+                },
+            )
+            .await
+        };
+        tokio::join!(cleanup, verification, capture_health, polling);
     }
 }
 

@@ -1,0 +1,5 @@
+-- poll: in a page's transaction, after its rows are enqueued: the newest stamp passed
+-- (?), ? more rows enqueued, for table ?. Index: PRIMARY. Locks: that row (held).
+UPDATE certyo_capture_poll
+SET high_stamp = ?, rows_enqueued = rows_enqueued + ?, polled_at = NOW(6)
+WHERE table_name = ?

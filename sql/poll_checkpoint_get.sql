@@ -1,0 +1,7 @@
+-- poll: the checkpoint of table ?, locked until the page's transaction ends, so two
+-- pollers (a leader that lost its lock mid-round and its successor) take turns page by
+-- page and the second sees what the first enqueued. Index: PRIMARY. Locks: that row.
+SELECT floor_stamp, high_stamp
+FROM certyo_capture_poll
+WHERE table_name = ?
+FOR UPDATE

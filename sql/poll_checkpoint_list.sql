@@ -1,0 +1,6 @@
+-- status: every polled table's checkpoint. Reads certyo_capture_poll (one row per
+-- polled table) without locks.
+SELECT CAST(table_name AS CHAR) AS table_name, floor_stamp, high_stamp,
+       CAST(rows_enqueued AS SIGNED) AS rows_enqueued, polled_at
+FROM certyo_capture_poll
+ORDER BY table_name

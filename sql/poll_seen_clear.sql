@@ -1,0 +1,3 @@
+-- poll: forget every version recorded for table ? (its polling is switched off or
+-- restarted). Index: PRIMARY prefix (table_name).
+DELETE FROM certyo_capture_poll_seen WHERE table_name = ?
