@@ -208,7 +208,13 @@ pub async fn collect(
         .filter(|r| r.source == Some(capture::registry::Source::Trigger))
         .map(|r| r.table.clone())
         .collect();
-    let checkpoints = capture::poll::checkpoints(&mut conn).await?;
+    // Read only where a table is polled: the work user of a trigger-only database has no
+    // grant on the poller's tables.
+    let checkpoints = if registered.iter().any(|r| r.poll_spec().is_some()) {
+        capture::poll::checkpoints(&mut conn).await?
+    } else {
+        Vec::new()
+    };
     let names: BTreeSet<String> = if only.is_empty() {
         ours.iter()
             .map(|t| t.table.clone())
