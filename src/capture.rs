@@ -34,7 +34,7 @@ pub use crate::sql as template;
 use sqlx::mysql::MySqlConnection;
 use sqlx::Row;
 
-pub use introspect::{check_name, inspect, inspect_for_capture, TableShape};
+pub use introspect::{check_name, inspect, inspect_existing, inspect_for_capture, TableShape};
 use template::{fill, quote_ident, statement};
 
 #[derive(Debug, thiserror::Error)]

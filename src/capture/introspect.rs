@@ -313,6 +313,21 @@ pub async fn inspect(
 }
 
 /// Inspect a table a user asked to capture, refusing what cannot be captured.
+/// `name`'s shape, checked and required to exist (a clear `UnknownTable` otherwise).
+pub async fn inspect_existing(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    name: &str,
+) -> Result<TableShape, CaptureError> {
+    check_name(name)?;
+    inspect(conn, schema, name)
+        .await?
+        .ok_or_else(|| CaptureError::UnknownTable {
+            table: name.to_string(),
+            schema: schema.to_string(),
+        })
+}
+
 pub async fn inspect_for_capture(
     conn: &mut MySqlConnection,
     schema: &str,
@@ -322,12 +337,7 @@ pub async fn inspect_for_capture(
     if RESERVED.contains(&name) {
         return Err(CaptureError::Reserved(name.to_string()));
     }
-    let shape = inspect(conn, schema, name)
-        .await?
-        .ok_or_else(|| CaptureError::UnknownTable {
-            table: name.to_string(),
-            schema: schema.to_string(),
-        })?;
+    let shape = inspect_existing(conn, schema, name).await?;
     if shape.pk.is_empty() {
         return Err(CaptureError::NoPrimaryKey(name.to_string()));
     }

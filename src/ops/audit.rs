@@ -342,13 +342,7 @@ async fn audited_shape(
     schema: &str,
     table: &str,
 ) -> Result<TableShape, AuditError> {
-    capture::check_name(table)?;
-    let shape = capture::inspect(conn, schema, table)
-        .await?
-        .ok_or_else(|| CaptureError::UnknownTable {
-            table: table.to_string(),
-            schema: schema.to_string(),
-        })?;
+    let shape = capture::inspect_existing(conn, schema, table).await?;
     if shape.pk.is_empty() {
         return Err(CaptureError::NoPrimaryKey(shape.name.clone()).into());
     }

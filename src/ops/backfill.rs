@@ -206,13 +206,7 @@ async fn captured_shape(
     schema: &str,
     table: &str,
 ) -> Result<TableShape, BackfillError> {
-    capture::check_name(table)?;
-    let shape = capture::inspect(conn, schema, table)
-        .await?
-        .ok_or_else(|| CaptureError::UnknownTable {
-            table: table.to_string(),
-            schema: schema.to_string(),
-        })?;
+    let shape = capture::inspect_existing(conn, schema, table).await?;
     // A table captured by polling has no triggers; its payloads are rendered by the
     // same expressions, so it only has to be renderable.
     let polled = capture::registry::get(conn, table)

@@ -254,12 +254,7 @@ impl Poller {
                 }
             }
         }
-        let shape = capture::inspect(conn, &self.schema, table)
-            .await?
-            .ok_or_else(|| CaptureError::UnknownTable {
-                table: table.to_string(),
-                schema: self.schema.clone(),
-            })?;
+        let shape = capture::inspect_existing(conn, &self.schema, table).await?;
         let sql = Arc::new(PollSql::new(&shape, column)?);
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(key, (Instant::now(), sql.clone()));
