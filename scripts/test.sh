@@ -18,6 +18,11 @@ else
   servers=("$(bash scripts/ensure-mariadb.sh)" "$(bash scripts/ensure-mysql.sh)")
 fi
 
+# Time zone tables on each server (the capture tests write from a daylight-saving zone).
+for url in "${servers[@]}"; do
+  bash scripts/ensure-time-zones.sh "$url"
+done
+
 # promtool/prometheus, systemd-analyze, kubernetes-validate for tests/deploy.rs and
 # tests/monitoring.rs (installed once, reused after).
 bash scripts/ensure-ops-tools.sh

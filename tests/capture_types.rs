@@ -429,3 +429,134 @@ async fn every_type_renders_as_documented_from_triggers_and_backfill_in_any_sess
     assert!(!again.changed(), "{:?}", again.statements);
     db.finish().await;
 }
+
+/// America/New_York repeats 01:00–02:00 local time on 2026-11-01: 05:30 UTC and 06:30
+/// UTC are both "01:30". A TIMESTAMP payload is the stored instant in UTC however the
+/// writer's session names it, and the same from backfill.
+#[tokio::test]
+async fn timestamps_in_the_hour_a_daylight_saving_zone_repeats_render_their_own_instant() {
+    let db = TestDb::new().await;
+    let zone: Option<String> = sqlx::query_scalar(
+        "SELECT CAST(CONVERT_TZ('2026-11-01 06:30:00', '+00:00', 'America/New_York') AS CHAR)",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(
+        zone.is_some(),
+        "the server has no time zone tables (SET time_zone = 'America/New_York' fails); \
+         load them with `bash scripts/ensure-time-zones.sh {}` (scripts/test.sh does)",
+        common::server_url()
+    );
+    db.exec(
+        "CREATE TABLE fold (id INT PRIMARY KEY, ts TIMESTAMP NULL DEFAULT NULL, \
+         ts3 TIMESTAMP(3) NULL DEFAULT NULL, x INT NULL)",
+    )
+    .await;
+    migrate::run(
+        &db.pool,
+        &MigratePlan {
+            tables: vec!["fold".into()],
+            ..MigratePlan::default()
+        },
+    )
+    .await
+    .expect("migrate");
+
+    // Two rows whose instants are an hour apart and read "01:30" in New York.
+    as_writer(
+        &db,
+        "SET time_zone = '+00:00'",
+        &["INSERT INTO fold (id, ts, ts3, x) VALUES (1, '2026-11-01 05:30:00', '2026-11-01 05:30:00.250', 0), \
+           (2, '2026-11-01 06:30:00', '2026-11-01 06:30:00.750', 0)"
+            .into()],
+    )
+    .await;
+    // The application in New York touches both rows and writes a third in the fold.
+    as_writer(
+        &db,
+        "SET time_zone = 'America/New_York'",
+        &[
+            "UPDATE fold SET x = 1".into(),
+            "INSERT INTO fold (id, ts, ts3, x) VALUES (3, '2026-11-01 01:30:00', '2026-11-01 01:59:59.999', 0)".into(),
+        ],
+    )
+    .await;
+    // The instant the server stored for row 3, in milliseconds since the epoch.
+    let (ts_ms, ts3_ms): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(UNIX_TIMESTAMP(ts) * 1000 AS SIGNED), CAST(UNIX_TIMESTAMP(ts3) * 1000 AS SIGNED) \
+         FROM fold WHERE id = 3",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let utc = |ms: i64, format: &str| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .format(format)
+            .to_string()
+    };
+    let row3 = (
+        utc(ts_ms, "%Y-%m-%dT%H:%M:%SZ"),
+        utc(ts3_ms, "%Y-%m-%dT%H:%M:%S%.3fZ"),
+    );
+
+    let rows = queue(&db).await;
+    let got: Vec<(String, String, Value, Value)> = rows
+        .iter()
+        .map(|(op, id, p)| {
+            let v = parse(p);
+            (op.clone(), id.clone(), v["ts"].clone(), v["ts3"].clone())
+        })
+        .collect();
+    let want = |op: &str, id: &str, ts: &str, ts3: &str| {
+        (op.to_string(), id.to_string(), json!(ts), json!(ts3))
+    };
+    assert_eq!(
+        got,
+        vec![
+            want(
+                "insert",
+                "1",
+                "2026-11-01T05:30:00Z",
+                "2026-11-01T05:30:00.250Z"
+            ),
+            want(
+                "insert",
+                "2",
+                "2026-11-01T06:30:00Z",
+                "2026-11-01T06:30:00.750Z"
+            ),
+            want(
+                "update",
+                "1",
+                "2026-11-01T05:30:00Z",
+                "2026-11-01T05:30:00.250Z"
+            ),
+            want(
+                "update",
+                "2",
+                "2026-11-01T06:30:00Z",
+                "2026-11-01T06:30:00.750Z"
+            ),
+            want("insert", "3", &row3.0, &row3.1),
+        ]
+    );
+
+    // Backfill, in our own session, says the same of each row's current state.
+    backfill::run(
+        &db.pool,
+        &db.name,
+        "fold",
+        &BackfillConfig::default(),
+        &CancellationToken::new(),
+        &mut |_| {},
+    )
+    .await
+    .expect("backfill");
+    let rows = queue(&db).await;
+    let from_backfill: Vec<Value> = rows[5..].iter().map(|(_, _, p)| parse(p)).collect();
+    let from_triggers: Vec<Value> = [2, 3, 4].iter().map(|&i| parse(&rows[i].2)).collect();
+    assert_eq!(from_backfill, from_triggers);
+    db.finish().await;
+}
