@@ -1,7 +1,10 @@
 -- One chunk of dead letters past their retention, oldest first.
--- Index: certyo_queue_dead (dead_at). Locks: nothing (plain consistent read).
+-- Index: certyo_queue_claim (processed, available_at), range processed = 0 AND
+-- available_at IS NULL: a dead letter is the only such row (queue_bury.sql); the few
+-- dead rows are then sorted. Locks: nothing (plain consistent read).
 -- Parameters: dead-letter retention in microseconds, chunk size.
 SELECT id FROM certyo_queue
-WHERE dead_at < CURRENT_TIMESTAMP(6) - INTERVAL ? MICROSECOND
+WHERE processed = 0 AND available_at IS NULL
+  AND dead_at < CURRENT_TIMESTAMP(6) - INTERVAL ? MICROSECOND
 ORDER BY dead_at, id
 LIMIT ?

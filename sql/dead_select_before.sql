@@ -1,8 +1,9 @@
 -- dead requeue --all / purge: one chunk of dead letters that died at or before the
 -- cut-off ?, oldest first, at most ? of them.
--- Index: certyo_queue_dead (dead_at) range dead_at <= cut-off, in index order (the
--- primary key is appended). Locks: nothing (plain consistent read).
+-- Index: certyo_queue_claim (processed, available_at), range processed = 0 AND
+-- available_at IS NULL (a dead letter is the only such row), then sorted by death.
+-- Locks: nothing (plain consistent read).
 SELECT id FROM certyo_queue
-WHERE dead_at IS NOT NULL AND dead_at <= ?
+WHERE processed = 0 AND available_at IS NULL AND dead_at IS NOT NULL AND dead_at <= ?
 ORDER BY dead_at, id
 LIMIT ?

@@ -5,7 +5,7 @@
 UPDATE certyo_queue
 SET processed = 1,
     delivered_at = NOW(6),
-    available_at = NULL,
+    available_at = NOW(6),
     lease_owner = NULL,
     last_error = NULL
 WHERE id IN ({ids}) AND lease_owner = ? AND processed = 0

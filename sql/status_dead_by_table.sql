@@ -1,8 +1,9 @@
 -- status: dead letters per table.
--- Index: certyo_queue_dead (dead_at) range dead_at IS NOT NULL; each dead row is looked
+-- Index: certyo_queue_claim (processed, available_at), range processed = 0 AND
+-- available_at IS NULL (a dead letter is the only such row); each dead row is looked
 -- up for its table (dead letters are the exception, and purged after retention).
 -- Locks: nothing (plain consistent read).
 SELECT CAST(table_name AS CHAR) AS table_name, CAST(COUNT(*) AS SIGNED) AS dead
 FROM certyo_queue
-WHERE dead_at IS NOT NULL
+WHERE processed = 0 AND available_at IS NULL AND dead_at IS NOT NULL
 GROUP BY table_name

@@ -29,10 +29,21 @@ async fn count(db: &TestDb, label: &str) -> i64 {
 
 async fn fill(db: &TestDb) {
     let old = "created_at = NOW(6) - INTERVAL 3 DAY";
+    // Delivered as `complete` leaves them (available_at = delivery time), and as a
+    // version before V11 left them (available_at NULL): cleanup finds both.
     rows(
         db,
-        25,
+        20,
         "delivered_old",
+        &format!(
+            "{old}, processed = 1, available_at = NOW(6) - INTERVAL 2 DAY, delivered_at = NOW(6) - INTERVAL 2 DAY"
+        ),
+    )
+    .await;
+    rows(
+        db,
+        5,
+        "legacy_old",
         &format!(
             "{old}, processed = 1, available_at = NULL, delivered_at = NOW(6) - INTERVAL 2 DAY"
         ),
@@ -40,8 +51,15 @@ async fn fill(db: &TestDb) {
     .await;
     rows(
         db,
-        5,
+        3,
         "delivered_young",
+        "processed = 1, available_at = NOW(6) - INTERVAL 1 HOUR, delivered_at = NOW(6) - INTERVAL 1 HOUR",
+    )
+    .await;
+    rows(
+        db,
+        2,
+        "legacy_young",
         "processed = 1, available_at = NULL, delivered_at = NOW(6) - INTERVAL 1 HOUR",
     )
     .await;
@@ -98,7 +116,9 @@ async fn cleanup_deletes_only_delivered_and_dead_rows_past_retention_in_chunks()
         "25 rows in chunks of 10 plus the dead letters: {report:?}"
     );
     assert_eq!(count(&db, "delivered_old").await, 0);
-    assert_eq!(count(&db, "delivered_young").await, 5);
+    assert_eq!(count(&db, "legacy_old").await, 0);
+    assert_eq!(count(&db, "delivered_young").await, 3);
+    assert_eq!(count(&db, "legacy_young").await, 2);
     assert_eq!(count(&db, "pending_old").await, 5);
     assert_eq!(count(&db, "leased_old").await, 3);
     assert_eq!(count(&db, "dead_old").await, 0);
@@ -166,7 +186,7 @@ async fn cleanup_command_prints_what_it_removed_and_defers_to_a_running_leader()
         stdout.contains("another process holds the lock"),
         "{stdout}"
     );
-    assert_eq!(count(&db, "delivered_old").await, 25);
+    assert_eq!(count(&db, "delivered_old").await, 20);
 
     sqlx::query("SELECT RELEASE_LOCK(?)")
         .bind(&lock)

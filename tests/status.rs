@@ -80,8 +80,8 @@ async fn pending_in_flight_retrying_delivered_and_anchoring_are_counted() {
         ids[1]
     ))
     .await;
-    db.exec(&format!("UPDATE certyo_queue SET processed = 1, available_at = NULL, delivered_at = NOW(6) - INTERVAL 2 HOUR WHERE id = {}", ids[2])).await;
-    db.exec(&format!("UPDATE certyo_queue SET processed = 1, available_at = NULL, delivered_at = NOW(6) WHERE id = {}", ids[3])).await;
+    db.exec(&format!("UPDATE certyo_queue SET processed = 1, available_at = NOW(6) - INTERVAL 2 HOUR, delivered_at = NOW(6) - INTERVAL 2 HOUR WHERE id = {}", ids[2])).await;
+    db.exec(&format!("UPDATE certyo_queue SET processed = 1, available_at = NOW(6), delivered_at = NOW(6) WHERE id = {}", ids[3])).await;
     db.exec("UPDATE certyo_queue SET created_at = NOW(6) - INTERVAL 2 HOUR")
         .await;
     db.exec("UPDATE products SET certyo_anchor_status = 'Pending' WHERE id IN (1, 2)")

@@ -7,7 +7,7 @@
 //! - Only dead rows are touched: every UPDATE/DELETE re-checks `dead_at IS NOT NULL`
 //!   (a row requeued or purged meanwhile is left alone); ids that are not dead letters
 //!   are refused and reported, and the exit code is then 2.
-//! - `--all` and `purge` work in chunks (found by the `certyo_queue_dead` index, changed
+//! - `--all` and `purge` work in chunks (found through the claim index, where dead letters are (0, NULL), changed
 //!   by primary key, each chunk its own statement) up to a cut-off fixed at the start,
 //!   so a row that dies again during the run is not taken twice.
 

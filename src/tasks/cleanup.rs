@@ -74,6 +74,10 @@ pub struct Cleaner {
 #[derive(Clone, Copy)]
 enum Kind {
     Delivered,
+    /// Delivered by a version before V11, which left `available_at` NULL: judged by
+    /// `delivered_at` (normally none; a worker of the older version may run on after the
+    /// upgrade until it is restarted).
+    DeliveredBeforeV11,
     Dead,
 }
 
@@ -81,12 +85,17 @@ impl Kind {
     fn select_sql(self) -> &'static str {
         match self {
             Kind::Delivered => include_str!("../../sql/cleanup_select_delivered.sql"),
+            Kind::DeliveredBeforeV11 => {
+                include_str!("../../sql/cleanup_select_delivered_before_v11.sql")
+            }
             Kind::Dead => include_str!("../../sql/cleanup_select_dead.sql"),
         }
     }
     fn delete_sql(self) -> &'static str {
         match self {
-            Kind::Delivered => include_str!("../../sql/cleanup_delete_delivered.sql"),
+            Kind::Delivered | Kind::DeliveredBeforeV11 => {
+                include_str!("../../sql/cleanup_delete_delivered.sql")
+            }
             Kind::Dead => include_str!("../../sql/cleanup_delete_dead.sql"),
         }
     }
@@ -103,9 +112,19 @@ impl Cleaner {
     pub async fn run_once(&self, stop: &CancellationToken) -> Result<CleanupReport, DbError> {
         let started = Instant::now();
         let mut report = CleanupReport::default();
-        let delivered = self
+        let mut delivered = self
             .delete_all(Kind::Delivered, self.cfg.retention, stop, &mut report)
             .await?;
+        if !report.interrupted {
+            delivered += self
+                .delete_all(
+                    Kind::DeliveredBeforeV11,
+                    self.cfg.retention,
+                    stop,
+                    &mut report,
+                )
+                .await?;
+        }
         report.delivered_deleted = delivered;
         if !report.interrupted {
             report.dead_deleted = self
