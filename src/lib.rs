@@ -21,6 +21,8 @@
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
 //! - `bench`: `certyo-queue bench`: throughput, latency and resources, measured end to end.
 //! - `shutdown`: the signal handling that cancels everything.
+//! - `telemetry`: the metric names and the process-wide Prometheus recorder.
+//! - `health_server`: the `/metrics`, `/healthz` and `/readyz` endpoints of `work`.
 //! - `server_checks`: server settings refused at start (binlog format, trigger trust).
 //! - `ops`: operator commands: status, dead letters, backfill, audit.
 //! - `writeback`: marks delivered versions on their source rows (status, hash).
@@ -39,6 +41,7 @@ pub mod config;
 pub mod db;
 pub mod emulator;
 pub mod error;
+pub mod health_server;
 pub mod leader;
 pub mod migrate;
 pub mod ops;

@@ -76,12 +76,12 @@ pub async fn run(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result<Exi
         Some(tokio::spawn(scheduler.run(stop.clone())))
     };
     let delivery = Arc::new(Delivery::new(db.clone(), client, cfg, schema));
-    let health = crate::telemetry::Health {
+    let health = crate::health_server::Health {
         db: db.clone(),
         auth: Arc::clone(&delivery.auth),
         delivery: Some(Arc::clone(&delivery.health)),
     };
-    let (bound, server) = crate::telemetry::serve(args.metrics_addr, health, stop.clone())
+    let (bound, server) = crate::health_server::serve(args.metrics_addr, health, stop.clone())
         .await
         .with_context(|| {
             format!(
