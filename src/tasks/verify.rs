@@ -139,7 +139,7 @@ struct Candidate {
 }
 
 /// What to write for one row.
-enum Outcome {
+enum VerifyMark {
     Anchored,
     Later(Duration),
     Failed,
@@ -249,19 +249,19 @@ impl Verifier {
         for (i, answer) in answers {
             let row = &candidates[i];
             let outcome = match answer {
-                Ok(v) if v.is_anchored() => Outcome::Anchored,
+                Ok(v) if v.is_anchored() => VerifyMark::Anchored,
                 Ok(_) | Err(ApiError::Rejected { .. }) if row.age >= timeout => {
                     tracing::warn!(
                         table = %table.name, record_id = %row.record_id, age_s = row.age.as_secs(),
                         "verify.failed: not anchored {:?} after ingestion; marked Failed", timeout
                     );
-                    Outcome::Failed
+                    VerifyMark::Failed
                 }
-                Ok(_) => Outcome::Later(self.backoff(row.age)),
+                Ok(_) => VerifyMark::Later(self.backoff(row.age)),
                 Err(ApiError::Rejected { status, message }) => {
                     tracing::debug!(table = %table.name, record_id = %row.record_id, status, %message,
                         "verify.unknown: Certyo does not know this record yet");
-                    Outcome::Later(self.backoff(row.age))
+                    VerifyMark::Later(self.backoff(row.age))
                 }
                 Err(_) => {
                     report.retry_later += 1;
@@ -419,7 +419,7 @@ impl Verifier {
         &self,
         sql: &TableSql,
         candidates: &[Candidate],
-        writes: &[(usize, Outcome)],
+        writes: &[(usize, VerifyMark)],
         report: &mut VerifyReport,
     ) -> Result<(), DbError> {
         if writes.is_empty() {
@@ -468,7 +468,7 @@ async fn write_back(
     conn: &mut sqlx::MySqlConnection,
     sql: &TableSql,
     candidates: &[Candidate],
-    writes: &[(usize, Outcome)],
+    writes: &[(usize, VerifyMark)],
 ) -> Result<(u64, u64, u64, u64), DbError> {
     let ctx = "writing verification results";
     let mut tx = conn.begin().await.map_err(DbError::query(ctx))?;
@@ -480,11 +480,11 @@ async fn write_back(
     for (i, outcome) in writes {
         let row = &candidates[*i];
         let mut q = match outcome {
-            Outcome::Anchored => sqlx::query(sqlx::AssertSqlSafe(sql.anchored.as_str())),
-            Outcome::Later(delay) => {
+            VerifyMark::Anchored => sqlx::query(sqlx::AssertSqlSafe(sql.anchored.as_str())),
+            VerifyMark::Later(delay) => {
                 sqlx::query(sqlx::AssertSqlSafe(sql.later.as_str())).bind(micros(*delay))
             }
-            Outcome::Failed => sqlx::query(sqlx::AssertSqlSafe(sql.failed.as_str())),
+            VerifyMark::Failed => sqlx::query(sqlx::AssertSqlSafe(sql.failed.as_str())),
         };
         for v in &row.pk {
             q = q.bind(v);
@@ -499,9 +499,9 @@ async fn write_back(
             continue;
         }
         match outcome {
-            Outcome::Anchored => anchored += 1,
-            Outcome::Later(_) => not_yet += 1,
-            Outcome::Failed => failed += 1,
+            VerifyMark::Anchored => anchored += 1,
+            VerifyMark::Later(_) => not_yet += 1,
+            VerifyMark::Failed => failed += 1,
         }
     }
     sqlx::query(include_str!("../../sql/writeback_marker_clear.sql"))
