@@ -24,6 +24,8 @@
 //!   round; a 429's Retry-After pauses the round; three retryable errors in a row end
 //!   it. 401/403 end the round with an error (the key or tenant is wrong).
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -34,6 +36,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::certyo::{ApiError, CertyoClient, Retry, VerifyRequest, VerifyResponse};
 use crate::error::{ConfigError, DbError};
+use crate::sql::{fill, fragment, fragments, quote_ident, statement};
 
 use super::TaskError;
 
@@ -293,9 +296,9 @@ impl Verifier {
         if crate::capture::check_name(table).is_err() {
             return;
         }
-        let sql = crate::capture::template::fill(
-            crate::capture::template::statement(include_str!("../../sql/verify_count_altered.sql")),
-            &[("table", &crate::capture::template::quote_ident(table))],
+        let sql = fill(
+            statement(include_str!("../../sql/verify_count_altered.sql")),
+            &[("table", &quote_ident(table))],
         );
         match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()))
             .fetch_one(&self.pool)
@@ -524,74 +527,81 @@ struct TableSql {
 
 impl TableSql {
     fn new(table: &VerifyTable, keep: Vec<String>) -> Self {
-        let t = quote(&table.name);
-        let pk_values = table
-            .pk_columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if table.hex_key.get(i).copied().unwrap_or(false) {
-                    format!("LOWER(HEX({})) AS pk{i}", quote(c))
-                } else {
-                    format!("CAST({} AS CHAR) AS pk{i}", quote(c))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let pk_match = table
-            .pk_columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if table.hex_key.get(i).copied().unwrap_or(false) {
-                    format!("{} = UNHEX(?)", quote(c))
-                } else {
-                    format!("{} = ?", quote(c))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" AND ");
+        let t = quote_ident(&table.name);
+        let by_key = |plain: &str, hex: &str| -> Vec<String> {
+            table
+                .pk_columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let name = if table.hex_key.get(i).copied().unwrap_or(false) {
+                        hex
+                    } else {
+                        plain
+                    };
+                    fill(
+                        fragment(&FRAGMENTS, name),
+                        &[("col", &quote_ident(c)), ("i", &i.to_string())],
+                    )
+                })
+                .collect()
+        };
+        let pk_values = by_key("pk_value", "pk_value_hex").join(", ");
+        let pk_match = by_key("pk_match", "pk_match_hex").join(" AND ");
         let record_id = table
             .record_id_sql
             .clone()
             .unwrap_or_else(|| record_id_expr(&table.pk_columns));
         let keep: String = keep
             .iter()
-            .map(|c| format!(",\n    {0} = {0}", quote(c)))
+            .map(|c| fill(fragment(&FRAGMENTS, "keep"), &[("col", &quote_ident(c))]))
             .collect();
-        let fill = |template: &str| {
-            template
-                .replace("{table}", &t)
-                .replace("{pk_values}", &pk_values)
-                .replace("{record_id}", &record_id)
-                .replace("{pk_match}", &pk_match)
-                .replace("{keep}", &keep)
+        let with = |file: &str| {
+            fill(
+                statement(file),
+                &[
+                    ("table", &t),
+                    ("pk_values", &pk_values),
+                    ("record_id", &record_id),
+                    ("pk_match", &pk_match),
+                    ("keep", &keep),
+                ],
+            )
         };
         TableSql {
             pk_len: table.pk_columns.len(),
-            select: fill(include_str!("../../sql/verify_select_pending.sql")),
-            anchored: fill(include_str!("../../sql/verify_mark_anchored.sql")),
-            later: fill(include_str!("../../sql/verify_mark_later.sql")),
-            failed: fill(include_str!("../../sql/verify_mark_failed.sql")),
+            select: with(include_str!("../../sql/verify_select_pending.sql")),
+            anchored: with(include_str!("../../sql/verify_mark_anchored.sql")),
+            later: with(include_str!("../../sql/verify_mark_later.sql")),
+            failed: with(include_str!("../../sql/verify_mark_failed.sql")),
         }
     }
 }
+
+static FRAGMENTS: LazyLock<HashMap<&'static str, &'static str>> =
+    LazyLock::new(|| fragments(include_str!("../../sql/verify_fragments.sql")));
 
 /// The SQL expression of a row's record id, as the capture triggers write it
 /// (`crate::capture::triggers`): the key as text for a one-column key, a JSON array of
 /// the key values in key order for a composite key.
 fn record_id_expr(pk_columns: &[String]) -> String {
     match pk_columns {
-        [one] => format!("CAST({} AS CHAR)", quote(one)),
-        many => format!(
-            "CAST(JSON_ARRAY({}) AS CHAR)",
-            many.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+        [one] => fill(
+            fragment(&FRAGMENTS, "record_id_one"),
+            &[("col", &quote_ident(one))],
+        ),
+        many => fill(
+            fragment(&FRAGMENTS, "record_id_many"),
+            &[(
+                "cols",
+                &many
+                    .iter()
+                    .map(|c| quote_ident(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )],
         ),
     }
-}
-
-fn quote(ident: &str) -> String {
-    format!("`{}`", ident.replace('`', "``"))
 }
 
 fn micros(d: Duration) -> i64 {
