@@ -13,7 +13,7 @@
 //! - `migrate`: the `migrate` command (schema + capture under one named lock).
 //! - `queue`: the queue's whole SQL surface: claim, complete, retry, bury, release.
 //! - `certyo`: the Certyo API client and wire types.
-//! - `worker`: the delivery pool: claim → send → settle, backoff, shutdown.
+//! - `delivery`: the delivery pool: claim → send → settle, backoff, shutdown.
 //! - `worker_health`: the pool's failure streaks, misdirection and stalls (log, `/readyz`).
 //! - `tasks`: scheduled cleanup, verification and the poller, each under one leader;
 //!   capture health as metrics.
@@ -39,6 +39,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod emulator;
 pub mod error;
 pub mod health_server;
@@ -52,6 +53,5 @@ pub mod shutdown;
 pub mod sql;
 pub mod tasks;
 pub mod telemetry;
-pub mod worker;
 pub mod worker_health;
 pub mod writeback;

@@ -1,6 +1,6 @@
 //! `certyo-queue work`: the wiring of one worker process. Validates every setting,
 //! connects, checks the schema and the server's settings, then runs the delivery pool
-//! (`worker`), the scheduled jobs (`tasks`) and the metrics and health endpoints
+//! (`delivery`), the scheduled jobs (`tasks`) and the metrics and health endpoints
 //! (`telemetry`) until a signal.
 
 use std::process::ExitCode;
@@ -14,7 +14,7 @@ use crate::certyo::{CertyoClient, ClientOptions};
 use crate::cli::WorkArgs;
 use crate::config::{ApiConfig, DbConfig};
 use crate::error::ConfigError;
-use crate::worker::{Delivery, WorkerConfig};
+use crate::delivery::{Delivery, WorkerConfig};
 
 /// `certyo-queue work`: validate everything, connect, run until a signal.
 pub async fn run(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result<ExitCode> {
