@@ -18,8 +18,8 @@ use sqlx::mysql::MySqlPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::certyo::AuthGate;
+use crate::delivery::health::DeliveryHealth;
 use crate::telemetry::{recorder, API_KEY_REFUSED, READINESS_REFRESH, READY};
-use crate::worker_health::DeliveryHealth;
 
 /// What the readiness check looks at.
 #[derive(Clone)]

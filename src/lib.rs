@@ -14,7 +14,7 @@
 //! - `queue`: the queue's whole SQL surface: claim, complete, retry, bury, release.
 //! - `certyo`: the Certyo API client and wire types.
 //! - `delivery`: the delivery pool: claim → send → settle, backoff, shutdown.
-//! - `worker_health`: the pool's failure streaks, misdirection and stalls (log, `/readyz`).
+//! - `delivery::health`: the pool's failure streaks, misdirection and stalls (log, `/readyz`).
 //! - `tasks`: scheduled cleanup, verification and the poller, each under one leader;
 //!   capture health as metrics.
 //! - `leader`: one leader per scheduled job across processes (MySQL named lock).
@@ -53,5 +53,4 @@ pub mod shutdown;
 pub mod sql;
 pub mod tasks;
 pub mod telemetry;
-pub mod worker_health;
 pub mod writeback;

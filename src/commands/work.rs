@@ -1,7 +1,7 @@
 //! `certyo-queue work`: the wiring of one worker process. Validates every setting,
 //! connects, checks the schema and the server's settings, then runs the delivery pool
 //! (`delivery`), the scheduled jobs (`tasks`) and the metrics and health endpoints
-//! (`telemetry`) until a signal.
+//! (`health_server`) until a signal.
 
 use std::process::ExitCode;
 use std::sync::Arc;

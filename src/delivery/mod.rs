@@ -21,7 +21,7 @@
 //!   honoured), dead letter after `max_attempts`; rejected content → dead letter at
 //!   once; 401/403 → hand the rows back unspent and pause every worker (`AuthGate`)
 //!   until the key works again; a redirect or 404/405 on our paths (misdirected base
-//!   URL) → hand back unspent, pause for `auth_retry`, `/readyz` 503 (`worker_health`).
+//!   URL) → hand back unspent, pause for `auth_retry`, `/readyz` 503 (`health`).
 //! - Shutdown: stop claiming, let in-flight deliveries finish within the timeout, hand
 //!   back anything claimed but not sent. A worker killed outright loses nothing: its
 //!   leases expire and the rows are claimed again.
@@ -43,8 +43,10 @@ use crate::cli::DeliveryArgs;
 use crate::error::ConfigError;
 use crate::queue::{self, QueueRow};
 use crate::telemetry;
-use crate::worker_health::DeliveryHealth;
 use crate::writeback::{self, Delivered};
+use health::DeliveryHealth;
+
+pub mod health;
 
 /// Shortest pause after an empty claim; doubles up to `poll_interval`.
 const IDLE_MIN: Duration = Duration::from_millis(10);
