@@ -221,9 +221,9 @@ pub struct Stats {
     pub misdirected: AtomicU64,
 }
 
-/// What became of one row.
+/// What became of one row's send (or why it was not sent): what settling does with it.
 #[derive(Debug, Clone)]
-enum Outcome {
+enum SendOutcome {
     Delivered(Option<String>),
     Retry {
         error: String,
@@ -236,15 +236,15 @@ enum Outcome {
     Unsent,
 }
 
-impl Outcome {
-    fn from_error(e: ApiError) -> Outcome {
+impl SendOutcome {
+    fn from_error(e: ApiError) -> SendOutcome {
         if let ApiError::Misdirected { .. } = e {
-            return Outcome::Misdirected(e.to_string());
+            return SendOutcome::Misdirected(e.to_string());
         }
         match e.retry() {
-            Retry::Never => Outcome::Dead(e.to_string()),
-            Retry::AfterConfigFix => Outcome::Unauthorised(e.to_string()),
-            Retry::Later(after) => Outcome::Retry {
+            Retry::Never => SendOutcome::Dead(e.to_string()),
+            Retry::AfterConfigFix => SendOutcome::Unauthorised(e.to_string()),
+            Retry::Later(after) => SendOutcome::Retry {
                 error: e.to_string(),
                 after,
             },
@@ -473,20 +473,20 @@ impl Delivery {
         stop: &CancellationToken,
         next_owner: &str,
     ) -> Option<queue::Claimed> {
-        let mut settled: Vec<(QueueRow, Outcome)> =
+        let mut settled: Vec<(QueueRow, SendOutcome)> =
             Vec::with_capacity(claimed.rows.len() + claimed.exhausted.len());
         for row in claimed.exhausted {
             let reason = format!(
                 "gave up after {} attempts: each claim ended without an answer (worker stopped or lease expired)",
                 row.attempts
             );
-            settled.push((row, Outcome::Dead(reason)));
+            settled.push((row, SendOutcome::Dead(reason)));
         }
         let mut sendable: Vec<(QueueRow, Record)> = Vec::with_capacity(claimed.rows.len());
         for row in claimed.rows {
             match self.to_record(&row) {
                 Ok(rec) => sendable.push((row, rec)),
-                Err(reason) => settled.push((row, Outcome::Dead(reason))),
+                Err(reason) => settled.push((row, SendOutcome::Dead(reason))),
             }
         }
         // A claim has one event per record: one wave. A hand-over may have a run of
@@ -499,9 +499,9 @@ impl Delivery {
             let (go, wait): (Vec<_>, Vec<_>) = wave
                 .into_iter()
                 .partition(|(row, _)| !broken.contains(&record_key(row)));
-            settled.extend(wait.into_iter().map(|(row, _)| (row, Outcome::Unsent)));
+            settled.extend(wait.into_iter().map(|(row, _)| (row, SendOutcome::Unsent)));
             for (row, outcome) in self.send_wave(go, deadline, stop).await {
-                if !matches!(outcome, Outcome::Delivered(_) | Outcome::Dead(_)) {
+                if !matches!(outcome, SendOutcome::Delivered(_) | SendOutcome::Dead(_)) {
                     broken.insert(record_key(&row));
                 }
                 settled.push((row, outcome));
@@ -517,11 +517,11 @@ impl Delivery {
         sendable: Vec<(QueueRow, Record)>,
         deadline: Instant,
         stop: &CancellationToken,
-    ) -> Vec<(QueueRow, Outcome)> {
+    ) -> Vec<(QueueRow, SendOutcome)> {
         let mut settled = Vec::with_capacity(sendable.len());
         if sendable.is_empty() {
         } else if stop.is_cancelled() {
-            settled.extend(sendable.into_iter().map(|(row, _)| (row, Outcome::Unsent)));
+            settled.extend(sendable.into_iter().map(|(row, _)| (row, SendOutcome::Unsent)));
         } else if sendable.len() <= self.cfg.bulk_threshold {
             let records: Vec<&Record> = sendable.iter().map(|(_, r)| r).collect();
             let outcomes = self.send_singles(&records, records.len(), deadline).await;
@@ -529,7 +529,7 @@ impl Delivery {
         } else {
             for chunk in chunks_owned(sendable, BULK_MAX) {
                 if stop.is_cancelled() || !self.fits(deadline) {
-                    settled.extend(chunk.into_iter().map(|(row, _)| (row, Outcome::Unsent)));
+                    settled.extend(chunk.into_iter().map(|(row, _)| (row, SendOutcome::Unsent)));
                     continue;
                 }
                 let outcomes = self.send_bulk(&chunk, deadline).await;
@@ -577,7 +577,7 @@ impl Delivery {
         records: &[&Record],
         concurrency: usize,
         deadline: Instant,
-    ) -> Vec<Outcome> {
+    ) -> Vec<SendOutcome> {
         // Futures built up front: a closure inside the stream would trip rustc's
         // higher-ranked Send check when the worker is spawned.
         let calls: Vec<_> = records.iter().map(|r| self.send_one(r, deadline)).collect();
@@ -587,49 +587,49 @@ impl Delivery {
             .await
     }
 
-    async fn send_one(&self, record: &Record, deadline: Instant) -> Outcome {
+    async fn send_one(&self, record: &Record, deadline: Instant) -> SendOutcome {
         if !self.fits(deadline) {
-            return Outcome::Unsent;
+            return SendOutcome::Unsent;
         }
         self.stats.api_calls.fetch_add(1, Ordering::Relaxed);
         match self.client.ingest(record).await {
             Ok(ok) => {
                 self.health.answered();
-                Outcome::Delivered(ok.record_hash)
+                SendOutcome::Delivered(ok.record_hash)
             }
             Err(e) => self.failed_call(e),
         }
     }
 
     /// Note a failed call in the health record and turn it into an outcome.
-    fn failed_call(&self, e: ApiError) -> Outcome {
+    fn failed_call(&self, e: ApiError) -> SendOutcome {
         match e.retry() {
             Retry::Later(_) => self.health.failed(&e),
             _ => self.health.answered(),
         }
-        Outcome::from_error(e)
+        SendOutcome::from_error(e)
     }
 
     /// One bulk call. Records the answer does not prove accepted or refused are
     /// confirmed with single calls under the same idempotency key (a replay where the
     /// bulk did store them); a call refused as a whole for its content is retried
     /// record by record so that only the bad records fail.
-    async fn send_bulk(&self, chunk: &[(QueueRow, Record)], deadline: Instant) -> Vec<Outcome> {
+    async fn send_bulk(&self, chunk: &[(QueueRow, Record)], deadline: Instant) -> Vec<SendOutcome> {
         let records: Vec<Record> = chunk.iter().map(|(_, r)| r.clone()).collect();
         self.stats.api_calls.fetch_add(1, Ordering::Relaxed);
         match self.client.ingest_bulk(&records).await {
             Ok(answer) => {
                 self.health.answered();
-                let mut outcomes: Vec<Outcome> = Vec::with_capacity(records.len());
+                let mut outcomes: Vec<SendOutcome> = Vec::with_capacity(records.len());
                 let mut uncertain: Vec<usize> = Vec::new();
                 for (i, item) in answer.outcomes.into_iter().enumerate() {
                     outcomes.push(match item {
-                        BulkItemOutcome::Accepted(ok) => Outcome::Delivered(ok.record_hash),
-                        BulkItemOutcome::Failed(e) => Outcome::from_error(e),
-                        BulkItemOutcome::Rejected(text) => Outcome::Dead(text),
+                        BulkItemOutcome::Accepted(ok) => SendOutcome::Delivered(ok.record_hash),
+                        BulkItemOutcome::Failed(e) => SendOutcome::from_error(e),
+                        BulkItemOutcome::Rejected(text) => SendOutcome::Dead(text),
                         BulkItemOutcome::Uncertain(_) => {
                             uncertain.push(i);
-                            Outcome::Unsent
+                            SendOutcome::Unsent
                         }
                     });
                 }
@@ -673,7 +673,7 @@ impl Delivery {
     async fn settle(
         &self,
         owner: &str,
-        settled: Vec<(QueueRow, Outcome)>,
+        settled: Vec<(QueueRow, SendOutcome)>,
         next_owner: &str,
     ) -> Option<queue::Claimed> {
         let mut delivered: Vec<(&QueueRow, Option<String>)> = Vec::new();
@@ -688,18 +688,18 @@ impl Delivery {
 
         for (row, outcome) in &settled {
             match outcome {
-                Outcome::Delivered(hash) => delivered.push((row, hash.clone())),
-                Outcome::Dead(reason) => bury.push((row, reason.clone())),
-                Outcome::Unsent => unsent.push(row.id),
-                Outcome::Unauthorised(e) => {
+                SendOutcome::Delivered(hash) => delivered.push((row, hash.clone())),
+                SendOutcome::Dead(reason) => bury.push((row, reason.clone())),
+                SendOutcome::Unsent => unsent.push(row.id),
+                SendOutcome::Unauthorised(e) => {
                     unauthorised.push(row.id);
                     auth_error.get_or_insert_with(|| e.clone());
                 }
-                Outcome::Misdirected(e) => {
+                SendOutcome::Misdirected(e) => {
                     misdirected.push(row.id);
                     misdirection.get_or_insert_with(|| e.clone());
                 }
-                Outcome::Retry { error, after } => {
+                SendOutcome::Retry { error, after } => {
                     let attempts = row.attempts + 1;
                     if attempts >= self.cfg.max_attempts {
                         bury.push((row, format!("gave up after {attempts} attempts: {error}")));
