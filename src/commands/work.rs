@@ -13,8 +13,9 @@ use tokio_util::sync::CancellationToken;
 use crate::certyo::{CertyoClient, ClientOptions};
 use crate::cli::WorkArgs;
 use crate::config::{ApiConfig, DbConfig};
+use crate::delivery::config::WorkerConfig;
+use crate::delivery::Delivery;
 use crate::error::ConfigError;
-use crate::delivery::{Delivery, WorkerConfig};
 
 /// `certyo-queue work`: validate everything, connect, run until a signal.
 pub async fn run(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result<ExitCode> {

@@ -257,8 +257,8 @@ impl TestDb {
 }
 
 /// Worker settings for tests: fast polling and retries.
-pub fn worker_config(concurrency: usize) -> certyo_queue::delivery::WorkerConfig {
-    certyo_queue::delivery::WorkerConfig {
+pub fn worker_config(concurrency: usize) -> certyo_queue::delivery::config::WorkerConfig {
+    certyo_queue::delivery::config::WorkerConfig {
         concurrency,
         batch_size: 100,
         bulk_threshold: 10,
@@ -298,7 +298,7 @@ impl RunningWorker {
         db: &TestDb,
         api: certyo_queue::config::ApiConfig,
         key_file: Option<std::path::PathBuf>,
-        cfg: certyo_queue::delivery::WorkerConfig,
+        cfg: certyo_queue::delivery::config::WorkerConfig,
     ) -> RunningWorker {
         let client = certyo_queue::certyo::CertyoClient::new(api, key_file).expect("client");
         let delivery = std::sync::Arc::new(certyo_queue::delivery::Delivery::new(
