@@ -25,8 +25,15 @@
 //! - Shutdown: stop claiming, let in-flight deliveries finish within the timeout, hand
 //!   back anything claimed but not sent. A worker killed outright loses nothing: its
 //!   leases expire and the rows are claimed again.
+//!
+//! Files: `claim_loop` (a worker's loop, claim size, hand-back), `send` (the send
+//! strategy: waves, singles, bulk, isolation, confirmation), `settle` (complete with
+//! write-back and hand-over, retry, bury, release), `pacing` (the 429 pause, credential
+//! and misdirection gating, the credential probe), `progress` (the progress line and
+//! backlog gauges), `writeback_due` (kept write-backs retried), `config` (settings and
+//! backoff), `health` (failure streaks, misdirection, stalls: log and `/readyz`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,18 +41,18 @@ use sqlx::mysql::MySqlPool;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::certyo::{ApiError, AuthGate, CertyoClient};
-use crate::queue;
-use crate::telemetry;
-use crate::writeback;
+use crate::certyo::{AuthGate, CertyoClient};
 use config::WorkerConfig;
 use health::DeliveryHealth;
 
 mod claim_loop;
 pub mod config;
 pub mod health;
+mod pacing;
+mod progress;
 mod send;
 mod settle;
+mod writeback_due;
 
 /// Counters of what the pool did; read by the progress line and by tests.
 #[derive(Debug, Default)]
@@ -134,162 +141,7 @@ impl Delivery {
         }
         drained
     }
-
-    /// Pause claiming for `d` (a server's Retry-After, capped by `--retry-max`, or a
-    /// misdirection's `--auth-retry`), unless already paused longer.
-    fn pause_for(&self, d: Duration) {
-        let until = Instant::now() + d;
-        if let Ok(mut p) = self.paused_until.lock() {
-            if p.is_none_or(|current| current < until) {
-                *p = Some(until);
-            }
-        }
-    }
-
-    /// Time left in a Retry-After pause, if any.
-    fn pause_left(&self) -> Option<Duration> {
-        let until = self.paused_until.lock().ok().and_then(|p| *p)?;
-        until
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-    }
-
-    /// The base URL leads elsewhere (a redirect, 404/405 on our paths): pause the pool
-    /// for `--auth-retry`, flag `/readyz`, say so loudly (ERROR the first time, WARN
-    /// after). The rows go back unspent; the next delivery clears the flag.
-    fn misdirected(&self, error: &str, rows: usize) {
-        self.pause_for(self.cfg.auth_retry);
-        if self.health.misdirected(error) {
-            tracing::error!(
-                event = "worker.misdirected", error = %error, rows, retry_every = ?self.cfg.auth_retry,
-                "Certyo's base URL does not lead to the ingestion API: delivery paused, rows handed back, no attempts counted; fix CERTYO_BASE_URL"
-            );
-        } else {
-            tracing::warn!(event = "worker.misdirected", error = %error, rows, "the base URL still does not lead to the ingestion API; delivery stays paused");
-        }
-    }
-
-    /// Credentials refused: pause every worker, loudly the first time.
-    fn refused(&self, error: &str) {
-        if self.auth.refuse() {
-            tracing::error!(
-                event = "worker.unauthorised", error = %error, retry_every = ?self.cfg.auth_retry,
-                "Certyo refused our credentials: delivery paused, no attempts counted; fix CERTYO_API_KEY / CERTYO_TENANT_ID (a key file is re-read before each retry)"
-            );
-        } else {
-            tracing::warn!(event = "worker.unauthorised", error = %error, "Certyo still refuses our credentials; delivery stays paused");
-        }
-    }
-
-    /// Check the credentials once at start, then every `auth_retry` while refused
-    /// (re-reading the key file first), and reopen the gate when a probe is accepted.
-    async fn auth_probe_loop(&self, stop: CancellationToken) {
-        let mut first = true;
-        loop {
-            if !first {
-                if sleep_or_stop(self.cfg.auth_retry, &stop).await {
-                    return;
-                }
-                if !self.auth.is_failing() {
-                    continue;
-                }
-                if self.client.reload_key() {
-                    tracing::info!(
-                        event = "worker.key_reloaded",
-                        "API key file changed; trying the new key"
-                    );
-                }
-            }
-            first = false;
-            match self.client.check_auth().await {
-                Ok(()) => {
-                    if self.auth.accept() {
-                        tracing::info!(
-                            event = "worker.auth_recovered",
-                            "Certyo accepts the API key again; delivery resumed"
-                        );
-                    }
-                }
-                Err(e @ ApiError::Auth { .. }) => self.refused(&e.to_string()),
-                Err(e @ ApiError::Misdirected { .. }) => self.misdirected(&e.to_string(), 0),
-                Err(e) => {
-                    tracing::debug!(event = "worker.auth_probe", error = %e, "credential probe inconclusive")
-                }
-            }
-        }
-    }
-
-    /// Retry the write-backs that could not land with their delivery (their source rows
-    /// were held by another transaction) until each lands or is superseded. Every
-    /// process runs this; SKIP LOCKED gives each a different share.
-    async fn writeback_due_loop(&self, stop: CancellationToken) {
-        let mut pause = WRITEBACK_DUE_INTERVAL;
-        loop {
-            if sleep_or_stop(pause, &stop).await {
-                return;
-            }
-            match writeback::retry_due(&self.db, &self.schema).await {
-                Ok(report) => {
-                    pause = WRITEBACK_DUE_INTERVAL;
-                    if report.updated + report.skipped + report.deferred > 0 {
-                        tracing::debug!(
-                            event = "writeback.retry",
-                            updated = report.updated,
-                            superseded_or_gone = report.skipped,
-                            kept = report.deferred,
-                            "kept write-backs tried"
-                        );
-                    }
-                    if report.updated + report.skipped + report.unknown
-                        == writeback::DUE_BATCH as u64
-                    {
-                        pause = Duration::ZERO; // more may be due
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(event = "writeback.retry", error = %e, "cannot retry kept write-backs; trying again later");
-                    pause = (pause * 2).min(Duration::from_secs(30));
-                }
-            }
-        }
-    }
-
-    async fn progress_loop(&self, stop: CancellationToken) {
-        let mut last = self.stats.delivered.load(Ordering::Relaxed);
-        let mut last_at = Instant::now();
-        loop {
-            if sleep_or_stop(self.cfg.progress_interval, &stop).await {
-                return;
-            }
-            let now_delivered = self.stats.delivered.load(Ordering::Relaxed);
-            let rate = (now_delivered - last) as f64 / last_at.elapsed().as_secs_f64().max(0.001);
-            last = now_delivered;
-            last_at = Instant::now();
-            match queue::backlog(&self.db).await {
-                Ok((pending, oldest)) => {
-                    self.health.backlog(pending);
-                    metrics::gauge!(telemetry::DEPTH).set(pending as f64);
-                    metrics::gauge!(telemetry::OLDEST_PENDING).set(oldest.as_secs_f64());
-                    tracing::info!(
-                    event = "worker.progress",
-                    delivered_per_s = format!("{rate:.0}"),
-                    pending,
-                    oldest_pending = ?Duration::from_millis(oldest.as_millis() as u64),
-                    delivered_total = now_delivered,
-                    dead_total = self.stats.dead.load(Ordering::Relaxed),
-                    "progress"
-                    )
-                }
-                Err(e) => {
-                    tracing::warn!(event = "worker.progress", error = %e, "cannot read the backlog")
-                }
-            }
-        }
-    }
 }
-
-/// How often each process looks for kept write-backs that are due.
-const WRITEBACK_DUE_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Sleep for `d` unless `stop` fires first; returns true if stopped.
 async fn sleep_or_stop(d: Duration, stop: &CancellationToken) -> bool {
