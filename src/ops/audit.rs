@@ -875,7 +875,7 @@ pub fn progress_printer() -> impl FnMut(&Progress) + Send {
             );
         } else if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
             last_log = Some(Instant::now());
-            tracing::info!(
+            tracing::info!(event = "audit.progress",
                 table = %p.table,
                 rows = p.rows,
                 altered = p.altered,

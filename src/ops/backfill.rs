@@ -613,7 +613,7 @@ pub async fn run_cli(args: &BackfillArgs, stop: CancellationToken) -> anyhow::Re
             );
         } else if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
             last_log = Some(Instant::now());
-            tracing::info!(
+            tracing::info!(event = "backfill.progress",
                 table = %p.table,
                 enqueued = p.enqueued,
                 estimated_rows = p.estimated_rows,

@@ -114,6 +114,7 @@ impl Cleaner {
         }
         report.elapsed = started.elapsed();
         tracing::info!(
+            event = "cleanup.run",
             delivered = report.delivered_deleted,
             dead = report.dead_deleted,
             chunks = report.chunks,

@@ -196,6 +196,7 @@ impl Verifier {
             metrics::counter!(crate::telemetry::VERIFY_OUTCOMES, "outcome" => outcome).increment(n);
         }
         tracing::info!(
+            event = "verify.run",
             tables = report.tables,
             checked = report.checked,
             anchored = report.anchored,
@@ -254,7 +255,7 @@ impl Verifier {
             let outcome = match answer {
                 Ok(v) if v.is_anchored() => VerifyMark::Anchored,
                 Ok(_) | Err(ApiError::Rejected { .. }) if row.age >= timeout => {
-                    tracing::warn!(
+                    tracing::warn!(event = "verify.failed",
                         table = %table.name, record_id = %row.record_id, age_s = row.age.as_secs(),
                         "verify.failed: not anchored {:?} after ingestion; marked Failed", timeout
                     );
@@ -278,7 +279,7 @@ impl Verifier {
             RoundEnd::Done => Ok(true),
             RoundEnd::Struggling => Ok(false),
             RoundEnd::Auth(e) => {
-                tracing::error!(error = %e, "verify.auth: Certyo refused the credentials, or the base URL leads elsewhere (a redirect); verification stopped until fixed");
+                tracing::error!(event = "verify.auth", error = %e, "verify.auth: Certyo refused the credentials, or the base URL leads elsewhere (a redirect); verification stopped until fixed");
                 Err(TaskError::Api(e))
             }
         }
@@ -306,7 +307,9 @@ impl Verifier {
         {
             Ok(n) => metrics::gauge!(crate::telemetry::ROWS_ALTERED, "table" => table.to_string())
                 .set(n.max(0) as f64),
-            Err(e) => tracing::warn!(table, error = %e, "verify.count_altered failed"),
+            Err(e) => {
+                tracing::warn!(event = "verify.count_altered", table, error = %e, "verify.count_altered failed")
+            }
         }
     }
 
@@ -398,7 +401,7 @@ impl Verifier {
                     }
                     Retry::Later(after) => {
                         retryable_in_a_row += 1;
-                        tracing::warn!(error = %e, "verify.retry: Certyo answered with a retryable error");
+                        tracing::warn!(event = "verify.retry", error = %e, "verify.retry: Certyo answered with a retryable error");
                         if let ApiError::RateLimited { .. } = e {
                             let wait = after.unwrap_or(self.cfg.rate_limit_pause);
                             pause_until = Some(
