@@ -18,19 +18,19 @@ use sqlx::{Connection, FromRow};
 
 use crate::error::DbError;
 
-const CLAIM_CANDIDATES: &str = include_str!("../sql/queue_claim_candidates.sql");
-const CLAIM_BLOCKED: &str = include_str!("../sql/queue_claim_blocked.sql");
-const PARK: &str = include_str!("../sql/queue_park.sql");
-const CHAIN_HEADS: &str = include_str!("../sql/queue_chain_heads.sql");
-const CHAIN_LOCK: &str = include_str!("../sql/queue_chain_lock.sql");
-const LEASE: &str = include_str!("../sql/queue_lease.sql");
-const COMPLETE: &str = include_str!("../sql/queue_complete.sql");
-const RETRY: &str = include_str!("../sql/queue_retry.sql");
-const RELEASE: &str = include_str!("../sql/queue_release.sql");
-const BURY: &str = include_str!("../sql/queue_bury.sql");
+const CLAIM_CANDIDATES: &str = include_str!("../../sql/queue_claim_candidates.sql");
+const CLAIM_BLOCKED: &str = include_str!("../../sql/queue_claim_blocked.sql");
+const PARK: &str = include_str!("../../sql/queue_park.sql");
+const CHAIN_HEADS: &str = include_str!("../../sql/queue_chain_heads.sql");
+const CHAIN_LOCK: &str = include_str!("../../sql/queue_chain_lock.sql");
+const LEASE: &str = include_str!("../../sql/queue_lease.sql");
+const COMPLETE: &str = include_str!("../../sql/queue_complete.sql");
+const RETRY: &str = include_str!("../../sql/queue_retry.sql");
+const RELEASE: &str = include_str!("../../sql/queue_release.sql");
+const BURY: &str = include_str!("../../sql/queue_bury.sql");
 // Shared with `status`: index-only counts, then one primary-key lookup for the age.
-const BACKLOG_COUNTS: &str = include_str!("../sql/status_queue_counts.sql");
-const ROW_AGE: &str = include_str!("../sql/status_row_age.sql");
+const BACKLOG_COUNTS: &str = include_str!("../../sql/status_queue_counts.sql");
+const ROW_AGE: &str = include_str!("../../sql/status_row_age.sql");
 
 /// How long a candidate that must wait for an earlier event of its record is parked.
 /// Normally its record's previous event hands over to it when settled (`chain`), so
