@@ -1,5 +1,6 @@
 //! The queue's whole SQL surface: claim (`claim`), hand-over (`chain`), complete,
-//! retry, release and bury (`settle`), backlog (`counts`).
+//! retry, release and bury (`settle`), backlog (`counts`), dead letters' list, requeue
+//! and purge (`dead_letters`).
 //!
 //! Invariants (see `migrations/V2__queue_worker_columns.sql` for a row's states):
 //! - A claim is one short transaction: lock candidates with `FOR UPDATE SKIP LOCKED`,
@@ -19,6 +20,7 @@ use sqlx::FromRow;
 mod chain;
 mod claim;
 mod counts;
+pub mod dead_letters;
 mod settle;
 
 pub use chain::{chain, chain_again, Chained, HAND_OVER_RUN};
