@@ -1,6 +1,6 @@
 //! The queue's whole SQL surface: claim (`claim`), hand-over (`chain`), complete,
 //! retry, release and bury (`settle`), backlog (`counts`), dead letters' list, requeue
-//! and purge (`dead_letters`).
+//! and purge (`dead_letters`), the cleanup job's select and delete (`cleanup`).
 //!
 //! Invariants (see `migrations/V2__queue_worker_columns.sql` for a row's states):
 //! - A claim is one short transaction: lock candidates with `FOR UPDATE SKIP LOCKED`,
@@ -19,6 +19,7 @@ use sqlx::FromRow;
 
 mod chain;
 mod claim;
+pub mod cleanup;
 mod counts;
 pub mod dead_letters;
 mod settle;
