@@ -11,9 +11,11 @@
 //! - `capture`: capture triggers (or polling, `capture::poll`) and tracking columns,
 //!   generated from `information_schema`.
 //! - `migrate`: the `migrate` command (schema + capture under one named lock).
-//! - `queue`: the queue's whole SQL surface: claim, complete, retry, bury, release.
+//! - `queue`: every statement on `certyo_queue`: claim, hand-over, complete, retry,
+//!   bury, release, backlog, dead letters, cleanup.
 //! - `certyo`: the Certyo API client and wire types.
-//! - `delivery`: the delivery pool: claim → send → settle, backoff, shutdown.
+//! - `delivery`: the delivery pool: claim → send → settle, pacing (429, auth), progress,
+//!   backoff, shutdown.
 //! - `delivery::health`: the pool's failure streaks, misdirection and stalls (log, `/readyz`).
 //! - `tasks`: scheduled cleanup, verification and the poller, each under one leader;
 //!   capture health as metrics.
