@@ -159,7 +159,7 @@ type MetaCache = Mutex<HashMap<(String, String), Arc<TableMeta>>>;
 static CACHE: LazyLock<MetaCache> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 static FRAGMENTS: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| fragments(include_str!("../sql/writeback_fragments.sql")));
+    LazyLock::new(|| fragments(include_str!("../sql/captured_writeback_fragments.sql")));
 
 /// Mark every item's source row as delivered and awaiting anchoring, in one transaction.
 pub async fn write_back(
@@ -360,7 +360,7 @@ async fn write_back_on(
             metas.insert(item.table.clone(), meta);
         }
     }
-    sqlx::query(include_str!("../sql/writeback_marker_set.sql"))
+    sqlx::query(include_str!("../sql/session_writeback_marker_set.sql"))
         .execute(&mut *tx)
         .await
         .map_err(db("setting the capture marker"))?;
@@ -423,7 +423,7 @@ async fn write_back_on(
                 .map_err(db("forgetting kept write-backs"))?;
         }
     }
-    sqlx::query(include_str!("../sql/writeback_marker_clear.sql"))
+    sqlx::query(include_str!("../sql/session_writeback_marker_clear.sql"))
         .execute(&mut *tx)
         .await
         .map_err(db("clearing the capture marker"))?;
@@ -530,7 +530,7 @@ async fn write_chunk(
     }
     // The guard: the newest live queue row of each record, read without locks.
     let sql = expand_ids(
-        include_str!("../sql/writeback_newest_live.sql"),
+        include_str!("../sql/queue_select_newest_live.sql"),
         candidates.len(),
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(table);
@@ -585,7 +585,7 @@ async fn payload_digests(
 ) -> Result<HashMap<i64, String>, WriteBackError> {
     let context = "reading the delivered payloads' digests";
     let sql = expand_ids(
-        include_str!("../sql/writeback_payload_digests.sql"),
+        include_str!("../sql/queue_select_payload_digests.sql"),
         rows.len(),
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
@@ -758,9 +758,9 @@ async fn table_meta(
                     )
                 };
                 Arc::new(TableMeta {
-                    update_sql: with(include_str!("../sql/writeback_mark_pending.sql")),
-                    lock_sql: with(include_str!("../sql/writeback_lock_rows.sql")),
-                    present_sql: with(include_str!("../sql/writeback_rows_present.sql")),
+                    update_sql: with(include_str!("../sql/captured_mark_pending.sql")),
+                    lock_sql: with(include_str!("../sql/captured_lock_rows.sql")),
+                    present_sql: with(include_str!("../sql/captured_rows_present.sql")),
                     pk: shape.pk,
                     digest,
                 })

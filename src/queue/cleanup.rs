@@ -22,14 +22,14 @@ pub enum Expired {
 impl Expired {
     fn select_sql(self) -> &'static str {
         match self {
-            Expired::Delivered => include_str!("../../sql/cleanup_select_delivered.sql"),
-            Expired::Dead => include_str!("../../sql/cleanup_select_dead.sql"),
+            Expired::Delivered => include_str!("../../sql/queue_select_expired_delivered.sql"),
+            Expired::Dead => include_str!("../../sql/queue_select_expired_dead.sql"),
         }
     }
     fn delete_sql(self) -> &'static str {
         match self {
-            Expired::Delivered => include_str!("../../sql/cleanup_delete_delivered.sql"),
-            Expired::Dead => include_str!("../../sql/cleanup_delete_dead.sql"),
+            Expired::Delivered => include_str!("../../sql/queue_delete_expired_delivered.sql"),
+            Expired::Dead => include_str!("../../sql/queue_delete_expired_dead.sql"),
         }
     }
 }

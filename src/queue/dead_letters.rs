@@ -40,7 +40,7 @@ pub struct DeadLetter {
 
 /// The newest `limit` dead letters, newest first.
 pub async fn list(pool: &MySqlPool, limit: u32) -> Result<Vec<DeadLetter>, DbError> {
-    let rows = sqlx::query(include_str!("../../sql/dead_list.sql"))
+    let rows = sqlx::query(include_str!("../../sql/queue_dead_list.sql"))
         .bind(i64::from(limit))
         .fetch_all(pool)
         .await
@@ -75,7 +75,10 @@ pub async fn requeue_ids(pool: &MySqlPool, ids: &[i64]) -> Result<RequeueReport,
     let wanted: Vec<i64> = wanted.into_iter().collect();
     let mut report = RequeueReport::default();
     for chunk in wanted.chunks(CHUNK) {
-        let sql = expand_ids(include_str!("../../sql/dead_select_ids.sql"), chunk.len());
+        let sql = expand_ids(
+            include_str!("../../sql/queue_dead_select_ids.sql"),
+            chunk.len(),
+        );
         let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()));
         for id in chunk {
             q = q.bind(id);
@@ -120,7 +123,7 @@ pub async fn purge(pool: &MySqlPool, older_than: Duration) -> Result<u64, DbErro
         if ids.is_empty() {
             return Ok(purged);
         }
-        let sql = expand_ids(include_str!("../../sql/dead_purge.sql"), ids.len());
+        let sql = expand_ids(include_str!("../../sql/queue_dead_purge.sql"), ids.len());
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
         for id in &ids {
             q = q.bind(id);
@@ -141,7 +144,7 @@ async fn requeue_chunk(pool: &MySqlPool, ids: &[i64]) -> Result<u64, DbError> {
     if ids.is_empty() {
         return Ok(0);
     }
-    let sql = expand_ids(include_str!("../../sql/dead_requeue.sql"), ids.len());
+    let sql = expand_ids(include_str!("../../sql/queue_dead_requeue.sql"), ids.len());
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
     for id in ids {
         q = q.bind(id);
@@ -154,14 +157,14 @@ async fn requeue_chunk(pool: &MySqlPool, ids: &[i64]) -> Result<u64, DbError> {
 }
 
 async fn db_now(pool: &MySqlPool) -> Result<NaiveDateTime, DbError> {
-    sqlx::query_scalar(include_str!("../../sql/dead_now.sql"))
+    sqlx::query_scalar(include_str!("../../sql/session_now.sql"))
         .fetch_one(pool)
         .await
         .map_err(DbError::query("reading the database clock"))
 }
 
 async fn dead_before(pool: &MySqlPool, cutoff: NaiveDateTime) -> Result<Vec<i64>, DbError> {
-    sqlx::query_scalar(include_str!("../../sql/dead_select_before.sql"))
+    sqlx::query_scalar(include_str!("../../sql/queue_dead_select_before.sql"))
         .bind(cutoff)
         .bind(CHUNK as i64)
         .fetch_all(pool)

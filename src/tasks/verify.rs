@@ -298,7 +298,7 @@ impl Verifier {
             return;
         }
         let sql = fill(
-            statement(include_str!("../../sql/verify_count_altered.sql")),
+            statement(include_str!("../../sql/captured_count_altered.sql")),
             &[("table", &quote_ident(table))],
         );
         match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()))
@@ -314,7 +314,7 @@ impl Verifier {
     }
 
     async fn keep_columns(&self, table: &str) -> Result<Vec<String>, DbError> {
-        sqlx::query_scalar(include_str!("../../sql/verify_on_update_columns.sql"))
+        sqlx::query_scalar(include_str!("../../sql/columns_on_update.sql"))
             .bind(&self.schema)
             .bind(table)
             .fetch_all(&self.pool)
@@ -478,7 +478,7 @@ async fn write_back(
 ) -> Result<(u64, u64, u64, u64), DbError> {
     let ctx = "writing verification results";
     let mut tx = conn.begin().await.map_err(DbError::query(ctx))?;
-    sqlx::query(include_str!("../../sql/writeback_marker_set.sql"))
+    sqlx::query(include_str!("../../sql/session_writeback_marker_set.sql"))
         .execute(&mut *tx)
         .await
         .map_err(DbError::query(ctx))?;
@@ -510,7 +510,7 @@ async fn write_back(
             VerifyMark::Failed => failed += 1,
         }
     }
-    sqlx::query(include_str!("../../sql/writeback_marker_clear.sql"))
+    sqlx::query(include_str!("../../sql/session_writeback_marker_clear.sql"))
         .execute(&mut *tx)
         .await
         .map_err(DbError::query(ctx))?;
@@ -573,16 +573,16 @@ impl TableSql {
         };
         TableSql {
             pk_len: table.pk_columns.len(),
-            select: with(include_str!("../../sql/verify_select_pending.sql")),
-            anchored: with(include_str!("../../sql/verify_mark_anchored.sql")),
-            later: with(include_str!("../../sql/verify_mark_later.sql")),
-            failed: with(include_str!("../../sql/verify_mark_failed.sql")),
+            select: with(include_str!("../../sql/captured_select_verify_due.sql")),
+            anchored: with(include_str!("../../sql/captured_mark_anchored.sql")),
+            later: with(include_str!("../../sql/captured_mark_verify_later.sql")),
+            failed: with(include_str!("../../sql/captured_mark_failed.sql")),
         }
     }
 }
 
 static FRAGMENTS: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| fragments(include_str!("../../sql/verify_fragments.sql")));
+    LazyLock::new(|| fragments(include_str!("../../sql/captured_verify_fragments.sql")));
 
 /// The SQL expression of a row's record id, as the capture triggers write it
 /// (`crate::capture::triggers`): the key as text for a one-column key, a JSON array of
