@@ -47,7 +47,7 @@ use sqlx::{Connection, MySql, Row};
 
 use crate::capture::template::{fill, fragment, fragments, quote_ident, statement};
 use crate::capture::{self, CaptureError};
-use crate::queue::{expand_ids, Chained};
+use crate::queue::{self, expand_ids, Chained};
 
 /// One delivered queue row (insert/update/upsert; deletes have no row to mark).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -529,21 +529,12 @@ async fn write_chunk(
         return Ok((report, held));
     }
     // The guard: the newest live queue row of each record, read without locks.
-    let sql = expand_ids(
-        include_str!("../sql/queue_select_newest_live.sql"),
-        candidates.len(),
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(table);
-    for row in &candidates {
-        q = q.bind(row.item.record_id.as_str());
-    }
-    let newest: HashMap<String, i64> = q
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db("reading the newest version of each record"))?
+    let record_ids: Vec<&str> = candidates
         .iter()
-        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
+        .map(|r| r.item.record_id.as_str())
+        .collect();
+    let newest = queue::versions::newest_live(&mut *conn, table, &record_ids)
+        .await
         .map_err(db("reading the newest version of each record"))?;
     let current: Vec<&Row_<'_>> = candidates
         .into_iter()
@@ -583,22 +574,10 @@ async fn payload_digests(
     conn: &mut MySqlConnection,
     rows: &[&Row_<'_>],
 ) -> Result<HashMap<i64, String>, WriteBackError> {
-    let context = "reading the delivered payloads' digests";
-    let sql = expand_ids(
-        include_str!("../sql/queue_select_payload_digests.sql"),
-        rows.len(),
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-    for row in rows {
-        q = q.bind(row.item.queue_id);
-    }
-    q.fetch_all(&mut *conn)
+    let ids: Vec<i64> = rows.iter().map(|r| r.item.queue_id).collect();
+    queue::versions::payload_digests(conn, &ids)
         .await
-        .map_err(db(context))?
-        .iter()
-        .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(db(context))
+        .map_err(db("reading the delivered payloads' digests"))
 }
 
 /// The delay before the next try of a write-back that was held `attempts` times.

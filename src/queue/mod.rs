@@ -1,6 +1,7 @@
 //! The queue's whole SQL surface: claim (`claim`), hand-over (`chain`), complete,
 //! retry, release and bury (`settle`), backlog (`counts`), dead letters' list, requeue
-//! and purge (`dead_letters`), the cleanup job's select and delete (`cleanup`).
+//! and purge (`dead_letters`), the cleanup job's select and delete (`cleanup`), the
+//! write-back's reads of delivered versions (`versions`).
 //!
 //! Invariants (see `migrations/V2__queue_worker_columns.sql` for a row's states):
 //! - A claim is one short transaction: lock candidates with `FOR UPDATE SKIP LOCKED`,
@@ -23,6 +24,7 @@ pub mod cleanup;
 mod counts;
 pub mod dead_letters;
 mod settle;
+pub mod versions;
 
 pub use chain::{chain, chain_again, Chained, HAND_OVER_RUN};
 pub use claim::{claim, BLOCKED_DEFER};
