@@ -11,8 +11,9 @@
 //! - `capture`: capture triggers (or polling, `capture::poll`) and tracking columns,
 //!   generated from `information_schema`.
 //! - `migrate`: the `migrate` command (schema + capture under one named lock).
-//! - `queue`: every statement on `certyo_queue`: claim, hand-over, complete, retry,
-//!   bury, release, backlog, dead letters, cleanup.
+//! - `queue`: the statements on `certyo_queue`: claim, hand-over, complete, retry,
+//!   bury, release, backlog, dead letters, cleanup, the write-back's version reads
+//!   (enqueueing is the capture sources'; `status` and `audit` read it for reports).
 //! - `certyo`: the Certyo API client and wire types.
 //! - `delivery`: the delivery pool: claim → send → settle, pacing (429, auth), progress,
 //!   backoff, shutdown.
