@@ -125,7 +125,7 @@ impl Leader {
             if ours == Some(1) {
                 return Ok(true);
             }
-            tracing::warn!(lock = %name, "leader.lost: the leader lock is no longer held by this process");
+            tracing::warn!(event = "leader.lost", lock = %name, "leader.lost: the leader lock is no longer held by this process");
         }
         let conn = self.connection().await?;
         let got: Option<i64> = timed(

@@ -11,16 +11,21 @@
 //! - `capture`: capture triggers (or polling, `capture::poll`) and tracking columns,
 //!   generated from `information_schema`.
 //! - `migrate`: the `migrate` command (schema + capture under one named lock).
-//! - `queue`: the queue's whole SQL surface: claim, complete, retry, bury, release.
+//! - `queue`: the statements on `certyo_queue`: claim, hand-over, complete, retry,
+//!   bury, release, backlog, dead letters, cleanup, the write-back's version reads
+//!   (enqueueing is the capture sources'; `status` and `audit` read it for reports).
 //! - `certyo`: the Certyo API client and wire types.
-//! - `worker`: the delivery pool: claim → send → settle, backoff, shutdown.
-//! - `worker_health`: the pool's failure streaks, misdirection and stalls (log, `/readyz`).
+//! - `delivery`: the delivery pool: claim → send → settle, pacing (429, auth), progress,
+//!   backoff, shutdown.
+//! - `delivery::health`: the pool's failure streaks, misdirection and stalls (log, `/readyz`).
 //! - `tasks`: scheduled cleanup, verification and the poller, each under one leader;
 //!   capture health as metrics.
 //! - `leader`: one leader per scheduled job across processes (MySQL named lock).
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
 //! - `bench`: `certyo-queue bench`: throughput, latency and resources, measured end to end.
 //! - `shutdown`: the signal handling that cancels everything.
+//! - `telemetry`: the metric names and the process-wide Prometheus recorder.
+//! - `health_server`: the `/metrics`, `/healthz` and `/readyz` endpoints of `work`.
 //! - `server_checks`: server settings refused at start (binlog format, trigger trust).
 //! - `ops`: operator commands: status, dead letters, backfill, audit.
 //! - `writeback`: marks delivered versions on their source rows (status, hash).
@@ -37,8 +42,10 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod delivery;
 pub mod emulator;
 pub mod error;
+pub mod health_server;
 pub mod leader;
 pub mod migrate;
 pub mod ops;
@@ -49,6 +56,4 @@ pub mod shutdown;
 pub mod sql;
 pub mod tasks;
 pub mod telemetry;
-pub mod worker;
-pub mod worker_health;
 pub mod writeback;

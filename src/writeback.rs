@@ -47,7 +47,7 @@ use sqlx::{Connection, MySql, Row};
 
 use crate::capture::template::{fill, fragment, fragments, quote_ident, statement};
 use crate::capture::{self, CaptureError};
-use crate::queue::{expand_ids, Chained};
+use crate::queue::{self, expand_ids, Chained};
 
 /// One delivered queue row (insert/update/upsert; deletes have no row to mark).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,7 +159,7 @@ type MetaCache = Mutex<HashMap<(String, String), Arc<TableMeta>>>;
 static CACHE: LazyLock<MetaCache> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 static FRAGMENTS: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| fragments(include_str!("../sql/writeback_fragments.sql")));
+    LazyLock::new(|| fragments(include_str!("../sql/captured_writeback_fragments.sql")));
 
 /// Mark every item's source row as delivered and awaiting anchoring, in one transaction.
 pub async fn write_back(
@@ -360,7 +360,7 @@ async fn write_back_on(
             metas.insert(item.table.clone(), meta);
         }
     }
-    sqlx::query(include_str!("../sql/writeback_marker_set.sql"))
+    sqlx::query(include_str!("../sql/session_writeback_marker_set.sql"))
         .execute(&mut *tx)
         .await
         .map_err(db("setting the capture marker"))?;
@@ -423,7 +423,7 @@ async fn write_back_on(
                 .map_err(db("forgetting kept write-backs"))?;
         }
     }
-    sqlx::query(include_str!("../sql/writeback_marker_clear.sql"))
+    sqlx::query(include_str!("../sql/session_writeback_marker_clear.sql"))
         .execute(&mut *tx)
         .await
         .map_err(db("clearing the capture marker"))?;
@@ -529,21 +529,12 @@ async fn write_chunk(
         return Ok((report, held));
     }
     // The guard: the newest live queue row of each record, read without locks.
-    let sql = expand_ids(
-        include_str!("../sql/writeback_newest_live.sql"),
-        candidates.len(),
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(table);
-    for row in &candidates {
-        q = q.bind(row.item.record_id.as_str());
-    }
-    let newest: HashMap<String, i64> = q
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db("reading the newest version of each record"))?
+    let record_ids: Vec<&str> = candidates
         .iter()
-        .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
+        .map(|r| r.item.record_id.as_str())
+        .collect();
+    let newest = queue::versions::newest_live(&mut *conn, table, &record_ids)
+        .await
         .map_err(db("reading the newest version of each record"))?;
     let current: Vec<&Row_<'_>> = candidates
         .into_iter()
@@ -583,22 +574,10 @@ async fn payload_digests(
     conn: &mut MySqlConnection,
     rows: &[&Row_<'_>],
 ) -> Result<HashMap<i64, String>, WriteBackError> {
-    let context = "reading the delivered payloads' digests";
-    let sql = expand_ids(
-        include_str!("../sql/writeback_payload_digests.sql"),
-        rows.len(),
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-    for row in rows {
-        q = q.bind(row.item.queue_id);
-    }
-    q.fetch_all(&mut *conn)
+    let ids: Vec<i64> = rows.iter().map(|r| r.item.queue_id).collect();
+    queue::versions::payload_digests(conn, &ids)
         .await
-        .map_err(db(context))?
-        .iter()
-        .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(db(context))
+        .map_err(db("reading the delivered payloads' digests"))
 }
 
 /// The delay before the next try of a write-back that was held `attempts` times.
@@ -758,9 +737,9 @@ async fn table_meta(
                     )
                 };
                 Arc::new(TableMeta {
-                    update_sql: with(include_str!("../sql/writeback_mark_pending.sql")),
-                    lock_sql: with(include_str!("../sql/writeback_lock_rows.sql")),
-                    present_sql: with(include_str!("../sql/writeback_rows_present.sql")),
+                    update_sql: with(include_str!("../sql/captured_mark_pending.sql")),
+                    lock_sql: with(include_str!("../sql/captured_lock_rows.sql")),
+                    present_sql: with(include_str!("../sql/captured_rows_present.sql")),
                     pk: shape.pk,
                     digest,
                 })

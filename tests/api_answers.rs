@@ -58,14 +58,15 @@ fn log_lines_with(needles: &[&str]) -> Vec<String> {
 
 /// Serve `/readyz` for a running worker; returns its URL.
 async fn readyz(db: &TestDb, w: &RunningWorker, stop: CancellationToken) -> String {
-    let health = certyo_queue::telemetry::Health {
+    let health = certyo_queue::health_server::Health {
         db: db.pool.clone(),
         auth: Arc::clone(&w.delivery.auth),
         delivery: Some(Arc::clone(&w.delivery.health)),
     };
-    let (addr, _task) = certyo_queue::telemetry::serve(([127, 0, 0, 1], 0).into(), health, stop)
-        .await
-        .expect("serve /readyz");
+    let (addr, _task) =
+        certyo_queue::health_server::serve(([127, 0, 0, 1], 0).into(), health, stop)
+            .await
+            .expect("serve /readyz");
     format!("http://{addr}/readyz")
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use certyo_queue::certyo::{CertyoClient, ClientOptions};
-use certyo_queue::worker::Delivery;
+use certyo_queue::delivery::Delivery;
 use common::{api_config, wait_until, worker_config, TestDb};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};

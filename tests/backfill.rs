@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use certyo_queue::emulator::{self, EmulatorConfig};
-use certyo_queue::ops::backfill::{self, BackfillConfig, Outcome};
+use certyo_queue::ops::backfill::{self, BackfillConfig, BackfillEnd};
 use common::process::{command, run, Output as Run};
 use common::{api_config, wait_until, worker_config, RunningWorker, TestDb, PRODUCTS_DDL};
 use tokio_util::sync::CancellationToken;
@@ -60,7 +60,7 @@ async fn a_large_table_is_backfilled_once_resumably_and_delivered_as_upserts() {
         },
     )
     .await;
-    assert_eq!(r.outcome, Outcome::Interrupted);
+    assert_eq!(r.outcome, BackfillEnd::Interrupted);
     assert_eq!(r.enqueued_now, 10_000);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM certyo_queue").await, 10_000);
 
@@ -180,10 +180,10 @@ async fn composite_keys_are_paged_over_the_full_key_and_restart_enqueues_again()
         restart: false,
     };
     let first = backfill_lib(&db, "stock", cfg(Some(3))).await;
-    assert_eq!(first.outcome, Outcome::Interrupted);
+    assert_eq!(first.outcome, BackfillEnd::Interrupted);
     assert_eq!(first.enqueued_now, 12);
     let rest = backfill_lib(&db, "stock", cfg(None)).await;
-    assert_eq!(rest.outcome, Outcome::Complete);
+    assert_eq!(rest.outcome, BackfillEnd::Complete);
     assert_eq!(rest.enqueued_now, 9);
     assert_eq!(rest.enqueued_total, 21);
 
@@ -213,7 +213,7 @@ async fn composite_keys_are_paged_over_the_full_key_and_restart_enqueues_again()
         },
     )
     .await;
-    assert_eq!(restarted.outcome, Outcome::Complete);
+    assert_eq!(restarted.outcome, BackfillEnd::Complete);
     assert_eq!(
         restarted.enqueued_now, 22,
         "--restart enqueues every row again"
@@ -238,7 +238,7 @@ async fn big_integer_keys_are_compared_exactly() {
         },
     )
     .await;
-    assert_eq!(r.outcome, Outcome::Complete);
+    assert_eq!(r.outcome, BackfillEnd::Complete);
     assert_eq!(
         record_ids(&db, "ledger").await,
         [

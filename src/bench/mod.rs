@@ -182,7 +182,7 @@ pub async fn run_cli(args: &BenchArgs, stop: CancellationToken) -> anyhow::Resul
 }
 
 fn validate(args: &BenchArgs) -> anyhow::Result<()> {
-    crate::worker::WorkerConfig::from_args(&args.delivery, Duration::from_secs(30))?;
+    crate::delivery::config::WorkerConfig::from_args(&args.delivery, Duration::from_secs(30))?;
     if args.rows == 0 {
         anyhow::bail!("--rows must be at least 1");
     }

@@ -1,7 +1,7 @@
 //! `certyo-queue work`: the wiring of one worker process. Validates every setting,
 //! connects, checks the schema and the server's settings, then runs the delivery pool
-//! (`worker`), the scheduled jobs (`tasks`) and the metrics and health endpoints
-//! (`telemetry`) until a signal.
+//! (`delivery`), the scheduled jobs (`tasks`) and the metrics and health endpoints
+//! (`health_server`) until a signal.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,8 +13,9 @@ use tokio_util::sync::CancellationToken;
 use crate::certyo::{CertyoClient, ClientOptions};
 use crate::cli::WorkArgs;
 use crate::config::{ApiConfig, DbConfig};
+use crate::delivery::config::WorkerConfig;
+use crate::delivery::Delivery;
 use crate::error::ConfigError;
-use crate::worker::{Delivery, WorkerConfig};
 
 /// `certyo-queue work`: validate everything, connect, run until a signal.
 pub async fn run(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result<ExitCode> {
@@ -76,12 +77,12 @@ pub async fn run(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result<Exi
         Some(tokio::spawn(scheduler.run(stop.clone())))
     };
     let delivery = Arc::new(Delivery::new(db.clone(), client, cfg, schema));
-    let health = crate::telemetry::Health {
+    let health = crate::health_server::Health {
         db: db.clone(),
         auth: Arc::clone(&delivery.auth),
         delivery: Some(Arc::clone(&delivery.health)),
     };
-    let (bound, server) = crate::telemetry::serve(args.metrics_addr, health, stop.clone())
+    let (bound, server) = crate::health_server::serve(args.metrics_addr, health, stop.clone())
         .await
         .with_context(|| {
             format!(

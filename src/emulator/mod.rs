@@ -226,7 +226,7 @@ pub async fn start(cfg: EmulatorConfig) -> Result<EmulatorHandle, EmulatorError>
             .with_graceful_shutdown(shutdown)
             .await
         {
-            tracing::warn!(error = %e, "emulator server stopped with an error");
+            tracing::warn!(event = "emulator.server", error = %e, "emulator server stopped with an error");
         }
     });
     Ok(EmulatorHandle {
@@ -316,7 +316,7 @@ impl Drop for EmulatorHandle {
 pub async fn run_cli(args: &EmulatorArgs, stop: CancellationToken) -> anyhow::Result<ExitCode> {
     let cfg = EmulatorConfig::from_args(args);
     let handle = start(cfg.clone()).await.context("starting the emulator")?;
-    tracing::info!(
+    tracing::info!(event = "emulator.listen",
         url = %handle.url(),
         tenant_id = %cfg.tenant_id,
         anchor_delay = ?cfg.anchor_delay,
@@ -337,7 +337,7 @@ pub async fn run_cli(args: &EmulatorArgs, stop: CancellationToken) -> anyhow::Re
         .map(|(s, n)| format!("{s}: {n}"))
         .collect::<Vec<_>>()
         .join(", ");
-    tracing::info!(
+    tracing::info!(event = "emulator.stopped", 
         requests = totals.requests,
         records = totals.records,
         versions = totals.records_accepted,

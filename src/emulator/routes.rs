@@ -28,7 +28,7 @@ use serde_json::{json, Map, Value};
 use tokio_util::task::TaskTracker;
 
 use super::knobs::Knobs;
-use super::state::{hex, rfc3339, sha256, NewVersion, OpType, Outcome, RecordKey, Store};
+use super::state::{hex, rfc3339, sha256, IngestAnswer, NewVersion, OpType, RecordKey, Store};
 use crate::certyo::types::{
     BulkItemResult, BulkResponse, ErrorBody, IngestResponse, VerifyResponse, BULK_MAX, BULK_PATH,
     RECORDS_PATH, SNAPSHOTS_PATH, VERIFY_PATH,
@@ -366,7 +366,7 @@ async fn process(
     app: &Arc<App>,
     keys: Vec<RecordKey>,
     versions: Vec<NewVersion>,
-) -> Option<Vec<Outcome>> {
+) -> Option<Vec<IngestAnswer>> {
     let app2 = Arc::clone(app);
     let work = app.tasks.spawn(async move {
         let mut flight = app2.store.begin(keys);
@@ -481,7 +481,7 @@ async fn ingest_bulk(State(app): State<Arc<App>>, body: Result<Bytes, BytesRejec
 fn answer_bulk(
     mode: BulkResponseMode,
     items: Vec<Result<Echo, (Invalid, Echo)>>,
-    outcomes: Vec<Outcome>,
+    outcomes: Vec<IngestAnswer>,
     rejected: usize,
 ) -> Response {
     match mode {
@@ -546,7 +546,7 @@ fn answer_bulk(
 fn answer_bulk_shaped(
     mode: BulkResponseMode,
     items: Vec<Result<Echo, (Invalid, Echo)>>,
-    outcomes: Vec<Outcome>,
+    outcomes: Vec<IngestAnswer>,
     rejected: usize,
 ) -> Response {
     let accepted = outcomes.len();

@@ -74,7 +74,7 @@ pub(crate) struct NewVersion {
 
 /// What one record of a request was answered.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Outcome {
+pub(crate) struct IngestAnswer {
     pub hash: [u8; 32],
     pub accepted_at: DateTime<Utc>,
     pub replayed: bool,
@@ -207,7 +207,11 @@ impl Store {
 
     /// Store (or replay) each version, in order, and end the request's in-flight marks.
     /// `versions` pairs with the keys given to `begin`.
-    pub fn commit(&self, flight: &mut InFlight<'_>, versions: Vec<NewVersion>) -> Vec<Outcome> {
+    pub fn commit(
+        &self,
+        flight: &mut InFlight<'_>,
+        versions: Vec<NewVersion>,
+    ) -> Vec<IngestAnswer> {
         let now = Instant::now();
         let now_utc = Utc::now();
         let mut out = Vec::with_capacity(versions.len());
@@ -224,7 +228,7 @@ impl Store {
                         {
                             old.replays += 1;
                             inner.replays += 1;
-                            out.push(Outcome {
+                            out.push(IngestAnswer {
                                 hash: old.hash,
                                 accepted_at: old.accepted_at,
                                 replayed: true,
@@ -250,7 +254,7 @@ impl Store {
                     },
                 );
             }
-            out.push(Outcome {
+            out.push(IngestAnswer {
                 hash: v.hash,
                 accepted_at: now_utc,
                 replayed: false,

@@ -625,7 +625,7 @@ async fn mark(pool: &MySqlPool, sql: &TableSql, keys: &[Vec<String>]) -> Result<
         .begin()
         .await
         .map_err(DbError::query("beginning the mark"))?;
-    tx.execute(include_str!("../../sql/writeback_marker_set.sql"))
+    tx.execute(include_str!("../../sql/session_writeback_marker_set.sql"))
         .await
         .map_err(DbError::query("setting the capture marker"))?;
     let rows = sql.rows(keys);
@@ -639,7 +639,7 @@ async fn mark(pool: &MySqlPool, sql: &TableSql, keys: &[Vec<String>]) -> Result<
         .await
         .map_err(DbError::query("marking altered rows"))?
         .rows_affected();
-    tx.execute(include_str!("../../sql/writeback_marker_clear.sql"))
+    tx.execute(include_str!("../../sql/session_writeback_marker_clear.sql"))
         .await
         .map_err(DbError::query("clearing the capture marker"))?;
     tx.commit()
@@ -875,7 +875,7 @@ pub fn progress_printer() -> impl FnMut(&Progress) + Send {
             );
         } else if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
             last_log = Some(Instant::now());
-            tracing::info!(
+            tracing::info!(event = "audit.progress",
                 table = %p.table,
                 rows = p.rows,
                 altered = p.altered,

@@ -98,7 +98,7 @@ pub struct Progress {
 
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum BackfillEnd {
     /// Every row is enqueued (now, or by this run).
     Complete,
     /// An earlier run finished; nothing was enqueued (use `restart`).
@@ -110,7 +110,7 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct BackfillReport {
     pub table: String,
-    pub outcome: Outcome,
+    pub outcome: BackfillEnd,
     /// Rows enqueued by this run.
     pub enqueued_now: u64,
     /// Rows enqueued by this backfill in total (earlier interrupted runs included).
@@ -151,14 +151,14 @@ pub async fn run(
 
     let mut report = BackfillReport {
         table: table.to_string(),
-        outcome: Outcome::Interrupted,
+        outcome: BackfillEnd::Interrupted,
         enqueued_now: 0,
         enqueued_total: 0,
         chunks: 0,
         elapsed: Duration::ZERO,
     };
     if let Some(finished_at) = begin(&mut conn, table, cfg.restart).await? {
-        report.outcome = Outcome::AlreadyComplete { finished_at };
+        report.outcome = BackfillEnd::AlreadyComplete { finished_at };
         if let Some(p) = progress_row(&mut conn, table).await? {
             report.enqueued_total = p.rows;
         }
@@ -171,7 +171,7 @@ pub async fn run(
         match chunk(&mut conn, &sql, &shape, cfg.batch).await? {
             Chunk::Done { total } => {
                 report.enqueued_total = total;
-                report.outcome = Outcome::Complete;
+                report.outcome = BackfillEnd::Complete;
                 break;
             }
             Chunk::Enqueued { rows, total } => {
@@ -613,7 +613,7 @@ pub async fn run_cli(args: &BackfillArgs, stop: CancellationToken) -> anyhow::Re
             );
         } else if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
             last_log = Some(Instant::now());
-            tracing::info!(
+            tracing::info!(event = "backfill.progress",
                 table = %p.table,
                 enqueued = p.enqueued,
                 estimated_rows = p.estimated_rows,
@@ -631,7 +631,7 @@ pub async fn run_cli(args: &BackfillArgs, stop: CancellationToken) -> anyhow::Re
     let r = result?;
     let t = &r.table;
     match r.outcome {
-        Outcome::Complete => {
+        BackfillEnd::Complete => {
             println!(
                 "backfill `{t}`: complete; {} rows enqueued as upsert events ({} by this run, {} chunks, {} ms)",
                 r.enqueued_total,
@@ -641,7 +641,7 @@ pub async fn run_cli(args: &BackfillArgs, stop: CancellationToken) -> anyhow::Re
             );
             Ok(ExitCode::SUCCESS)
         }
-        Outcome::AlreadyComplete { finished_at } => {
+        BackfillEnd::AlreadyComplete { finished_at } => {
             println!(
                 "backfill `{t}`: already complete ({} rows enqueued, finished {}); nothing enqueued. Use --restart to enqueue every row again.",
                 r.enqueued_total,
@@ -649,7 +649,7 @@ pub async fn run_cli(args: &BackfillArgs, stop: CancellationToken) -> anyhow::Re
             );
             Ok(ExitCode::SUCCESS)
         }
-        Outcome::Interrupted => {
+        BackfillEnd::Interrupted => {
             println!(
                 "backfill `{t}`: interrupted after {} rows ({} by this run); run the same command again to resume",
                 r.enqueued_total, r.enqueued_now

@@ -1,5 +1,6 @@
 //! Cleanup: deletes delivered queue rows older than the retention, and dead letters
-//! older than their own (longer) retention, in chunks.
+//! older than their own (longer) retention, in chunks (the statements are
+//! `crate::queue::cleanup`).
 //!
 //! Invariants:
 //! - A pending or leased row (processed = 0, dead_at NULL) is never deleted: both
@@ -15,6 +16,7 @@ use sqlx::mysql::MySqlPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{ConfigError, DbError};
+use crate::queue::cleanup::{delete_expired, expired_ids, Expired};
 
 /// Settings of the cleanup job.
 #[derive(Debug, Clone)]
@@ -70,37 +72,6 @@ pub struct Cleaner {
     cfg: CleanupConfig,
 }
 
-/// Which rows a chunk loop deletes.
-#[derive(Clone, Copy)]
-enum Kind {
-    Delivered,
-    /// Delivered by a version before V11, which left `available_at` NULL: judged by
-    /// `delivered_at` (normally none; a worker of the older version may run on after the
-    /// upgrade until it is restarted).
-    DeliveredBeforeV11,
-    Dead,
-}
-
-impl Kind {
-    fn select_sql(self) -> &'static str {
-        match self {
-            Kind::Delivered => include_str!("../../sql/cleanup_select_delivered.sql"),
-            Kind::DeliveredBeforeV11 => {
-                include_str!("../../sql/cleanup_select_delivered_before_v11.sql")
-            }
-            Kind::Dead => include_str!("../../sql/cleanup_select_dead.sql"),
-        }
-    }
-    fn delete_sql(self) -> &'static str {
-        match self {
-            Kind::Delivered | Kind::DeliveredBeforeV11 => {
-                include_str!("../../sql/cleanup_delete_delivered.sql")
-            }
-            Kind::Dead => include_str!("../../sql/cleanup_delete_dead.sql"),
-        }
-    }
-}
-
 impl Cleaner {
     pub fn new(pool: MySqlPool, cfg: CleanupConfig) -> Result<Self, ConfigError> {
         cfg.validate()?;
@@ -113,12 +84,12 @@ impl Cleaner {
         let started = Instant::now();
         let mut report = CleanupReport::default();
         let mut delivered = self
-            .delete_all(Kind::Delivered, self.cfg.retention, stop, &mut report)
+            .delete_all(Expired::Delivered, self.cfg.retention, stop, &mut report)
             .await?;
         if !report.interrupted {
             delivered += self
                 .delete_all(
-                    Kind::DeliveredBeforeV11,
+                    Expired::DeliveredBeforeV11,
                     self.cfg.retention,
                     stop,
                     &mut report,
@@ -128,11 +99,12 @@ impl Cleaner {
         report.delivered_deleted = delivered;
         if !report.interrupted {
             report.dead_deleted = self
-                .delete_all(Kind::Dead, self.cfg.dead_retention, stop, &mut report)
+                .delete_all(Expired::Dead, self.cfg.dead_retention, stop, &mut report)
                 .await?;
         }
         report.elapsed = started.elapsed();
         tracing::info!(
+            event = "cleanup.run",
             delivered = report.delivered_deleted,
             dead = report.dead_deleted,
             chunks = report.chunks,
@@ -148,41 +120,22 @@ impl Cleaner {
 
     async fn delete_all(
         &self,
-        kind: Kind,
+        kind: Expired,
         retention: Duration,
         stop: &CancellationToken,
         report: &mut CleanupReport,
     ) -> Result<u64, DbError> {
-        let retention_us = i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
-        let limit = self.cfg.chunk_size as i64;
         let mut deleted = 0u64;
         loop {
             if stop.is_cancelled() {
                 report.interrupted = true;
                 return Ok(deleted);
             }
-            let ids: Vec<i64> = sqlx::query_scalar(kind.select_sql())
-                .bind(retention_us)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(DbError::query("selecting queue rows past retention"))?;
+            let ids = expired_ids(&self.pool, kind, retention, self.cfg.chunk_size).await?;
             if ids.is_empty() {
                 return Ok(deleted);
             }
-            let sql = kind
-                .delete_sql()
-                .replace("{ids}", &vec!["?"; ids.len()].join(","));
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for id in &ids {
-                q = q.bind(id);
-            }
-            let done = q
-                .bind(retention_us)
-                .execute(&self.pool)
-                .await
-                .map_err(DbError::query("deleting queue rows past retention"))?;
-            deleted += done.rows_affected();
+            deleted += delete_expired(&self.pool, kind, &ids, retention).await?;
             report.chunks += 1;
             if ids.len() < self.cfg.chunk_size {
                 return Ok(deleted);

@@ -220,7 +220,7 @@ impl Scheduler {
         let cleaner = match Cleaner::new(self.pool.clone(), self.cfg.cleanup.clone()) {
             Ok(c) => c,
             Err(e) => {
-                tracing::error!(error = %e, "scheduler: cleanup not started");
+                tracing::error!(event = "scheduler.cleanup_not_started", error = %e, "scheduler: cleanup not started");
                 return;
             }
         };
@@ -256,12 +256,15 @@ impl Scheduler {
             ) {
                 Ok(v) => Some(v),
                 Err(e) => {
-                    tracing::error!(error = %e, "scheduler: verification not started");
+                    tracing::error!(event = "scheduler.verify_not_started", error = %e, "scheduler: verification not started");
                     None
                 }
             },
             None => {
-                tracing::info!("scheduler: no Certyo client, verification does not run here");
+                tracing::info!(
+                    event = "scheduler.verify_off",
+                    "scheduler: no Certyo client, verification does not run here"
+                );
                 None
             }
         };
@@ -290,7 +293,9 @@ impl Scheduler {
                 self.cfg.capture_health.clone(),
             ) {
                 Ok(check) => check.run(stop.clone()).await,
-                Err(e) => tracing::error!(error = %e, "scheduler: capture health not started"),
+                Err(e) => {
+                    tracing::error!(event = "scheduler.capture_health_not_started", error = %e, "scheduler: capture health not started")
+                }
             }
         };
         let polling = async {
@@ -301,7 +306,7 @@ impl Scheduler {
             ) {
                 Ok(p) => p,
                 Err(e) => {
-                    tracing::error!(error = %e, "scheduler: the poller not started");
+                    tracing::error!(event = "scheduler.poll_not_started", error = %e, "scheduler: the poller not started");
                     return;
                 }
             };
@@ -345,7 +350,7 @@ async fn lead<F, Fut>(
         let leading = match leader.ensure().await {
             Ok(held) => held,
             Err(e) => {
-                tracing::warn!(lock = %leader.name(), error = %e, "leader.error: lock connection lost; retrying");
+                tracing::warn!(event = "leader.error", lock = %leader.name(), error = %e, "leader.error: lock connection lost; retrying");
                 false
             }
         };
@@ -357,9 +362,9 @@ async fn lead<F, Fut>(
         });
         if leading != was_leading {
             if leading {
-                tracing::info!(lock = %leader.name(), "leader.elected: this process now runs the job");
+                tracing::info!(event = "leader.elected", lock = %leader.name(), "leader.elected: this process now runs the job");
             } else {
-                tracing::info!(lock = %leader.name(), "leader.follower: another process runs the job");
+                tracing::info!(event = "leader.follower", lock = %leader.name(), "leader.follower: another process runs the job");
             }
         }
         if !leading {
@@ -369,7 +374,7 @@ async fn lead<F, Fut>(
             stats.runs.fetch_add(1, Ordering::SeqCst);
             if let Err(e) = result {
                 stats.errors.fetch_add(1, Ordering::SeqCst);
-                tracing::error!(lock = %leader.name(), error = %e, "scheduled job failed; next try at the next interval");
+                tracing::error!(event = "scheduler.job_failed", lock = %leader.name(), error = %e, "scheduled job failed; next try at the next interval");
             }
             next_run = Some(Instant::now() + interval);
         }

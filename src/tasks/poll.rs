@@ -142,7 +142,7 @@ impl Poller {
                 .await
             {
                 self.forget_sql(&table, &spec.poll_column);
-                tracing::error!(table = %table, error = %e, "poll.failed: polling this table failed; retried next round");
+                tracing::error!(event = "poll.failed", table = %table, error = %e, "poll.failed: polling this table failed; retried next round");
                 first_error.get_or_insert(e);
             }
         }
@@ -214,7 +214,7 @@ impl Poller {
                 // (migrate removed it under the table lock), or the registry was
                 // edited by hand. Never start one here: a second source would enqueue
                 // changes twice. `status` reports a polled table without one.
-                tracing::warn!(table = %table, "poll.no_checkpoint: no checkpoint in certyo_capture_poll; not polled (run `certyo-queue migrate --table {table}` if it should be)");
+                tracing::warn!(event = "poll.no_checkpoint", table = %table, "poll.no_checkpoint: no checkpoint in certyo_capture_poll; not polled (run `certyo-queue migrate --table {table}` if it should be)");
                 break;
             };
             report.pages += 1;

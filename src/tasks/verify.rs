@@ -24,6 +24,8 @@
 //!   round; a 429's Retry-After pauses the round; three retryable errors in a row end
 //!   it. 401/403 end the round with an error (the key or tenant is wrong).
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -34,6 +36,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::certyo::{ApiError, CertyoClient, Retry, VerifyRequest, VerifyResponse};
 use crate::error::{ConfigError, DbError};
+use crate::sql::{fill, fragment, fragments, quote_ident, statement};
 
 use super::TaskError;
 
@@ -139,7 +142,7 @@ struct Candidate {
 }
 
 /// What to write for one row.
-enum Outcome {
+enum VerifyMark {
     Anchored,
     Later(Duration),
     Failed,
@@ -193,6 +196,7 @@ impl Verifier {
             metrics::counter!(crate::telemetry::VERIFY_OUTCOMES, "outcome" => outcome).increment(n);
         }
         tracing::info!(
+            event = "verify.run",
             tables = report.tables,
             checked = report.checked,
             anchored = report.anchored,
@@ -249,19 +253,19 @@ impl Verifier {
         for (i, answer) in answers {
             let row = &candidates[i];
             let outcome = match answer {
-                Ok(v) if v.is_anchored() => Outcome::Anchored,
+                Ok(v) if v.is_anchored() => VerifyMark::Anchored,
                 Ok(_) | Err(ApiError::Rejected { .. }) if row.age >= timeout => {
-                    tracing::warn!(
+                    tracing::warn!(event = "verify.failed",
                         table = %table.name, record_id = %row.record_id, age_s = row.age.as_secs(),
                         "verify.failed: not anchored {:?} after ingestion; marked Failed", timeout
                     );
-                    Outcome::Failed
+                    VerifyMark::Failed
                 }
-                Ok(_) => Outcome::Later(self.backoff(row.age)),
+                Ok(_) => VerifyMark::Later(self.backoff(row.age)),
                 Err(ApiError::Rejected { status, message }) => {
                     tracing::debug!(table = %table.name, record_id = %row.record_id, status, %message,
                         "verify.unknown: Certyo does not know this record yet");
-                    Outcome::Later(self.backoff(row.age))
+                    VerifyMark::Later(self.backoff(row.age))
                 }
                 Err(_) => {
                     report.retry_later += 1;
@@ -275,7 +279,7 @@ impl Verifier {
             RoundEnd::Done => Ok(true),
             RoundEnd::Struggling => Ok(false),
             RoundEnd::Auth(e) => {
-                tracing::error!(error = %e, "verify.auth: Certyo refused the credentials, or the base URL leads elsewhere (a redirect); verification stopped until fixed");
+                tracing::error!(event = "verify.auth", error = %e, "verify.auth: Certyo refused the credentials, or the base URL leads elsewhere (a redirect); verification stopped until fixed");
                 Err(TaskError::Api(e))
             }
         }
@@ -293,9 +297,9 @@ impl Verifier {
         if crate::capture::check_name(table).is_err() {
             return;
         }
-        let sql = crate::capture::template::fill(
-            crate::capture::template::statement(include_str!("../../sql/verify_count_altered.sql")),
-            &[("table", &crate::capture::template::quote_ident(table))],
+        let sql = fill(
+            statement(include_str!("../../sql/captured_count_altered.sql")),
+            &[("table", &quote_ident(table))],
         );
         match sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()))
             .fetch_one(&self.pool)
@@ -303,12 +307,14 @@ impl Verifier {
         {
             Ok(n) => metrics::gauge!(crate::telemetry::ROWS_ALTERED, "table" => table.to_string())
                 .set(n.max(0) as f64),
-            Err(e) => tracing::warn!(table, error = %e, "verify.count_altered failed"),
+            Err(e) => {
+                tracing::warn!(event = "verify.count_altered", table, error = %e, "verify.count_altered failed")
+            }
         }
     }
 
     async fn keep_columns(&self, table: &str) -> Result<Vec<String>, DbError> {
-        sqlx::query_scalar(include_str!("../../sql/verify_on_update_columns.sql"))
+        sqlx::query_scalar(include_str!("../../sql/columns_on_update.sql"))
             .bind(&self.schema)
             .bind(table)
             .fetch_all(&self.pool)
@@ -395,7 +401,7 @@ impl Verifier {
                     }
                     Retry::Later(after) => {
                         retryable_in_a_row += 1;
-                        tracing::warn!(error = %e, "verify.retry: Certyo answered with a retryable error");
+                        tracing::warn!(event = "verify.retry", error = %e, "verify.retry: Certyo answered with a retryable error");
                         if let ApiError::RateLimited { .. } = e {
                             let wait = after.unwrap_or(self.cfg.rate_limit_pause);
                             pause_until = Some(
@@ -419,7 +425,7 @@ impl Verifier {
         &self,
         sql: &TableSql,
         candidates: &[Candidate],
-        writes: &[(usize, Outcome)],
+        writes: &[(usize, VerifyMark)],
         report: &mut VerifyReport,
     ) -> Result<(), DbError> {
         if writes.is_empty() {
@@ -468,11 +474,11 @@ async fn write_back(
     conn: &mut sqlx::MySqlConnection,
     sql: &TableSql,
     candidates: &[Candidate],
-    writes: &[(usize, Outcome)],
+    writes: &[(usize, VerifyMark)],
 ) -> Result<(u64, u64, u64, u64), DbError> {
     let ctx = "writing verification results";
     let mut tx = conn.begin().await.map_err(DbError::query(ctx))?;
-    sqlx::query(include_str!("../../sql/writeback_marker_set.sql"))
+    sqlx::query(include_str!("../../sql/session_writeback_marker_set.sql"))
         .execute(&mut *tx)
         .await
         .map_err(DbError::query(ctx))?;
@@ -480,11 +486,11 @@ async fn write_back(
     for (i, outcome) in writes {
         let row = &candidates[*i];
         let mut q = match outcome {
-            Outcome::Anchored => sqlx::query(sqlx::AssertSqlSafe(sql.anchored.as_str())),
-            Outcome::Later(delay) => {
+            VerifyMark::Anchored => sqlx::query(sqlx::AssertSqlSafe(sql.anchored.as_str())),
+            VerifyMark::Later(delay) => {
                 sqlx::query(sqlx::AssertSqlSafe(sql.later.as_str())).bind(micros(*delay))
             }
-            Outcome::Failed => sqlx::query(sqlx::AssertSqlSafe(sql.failed.as_str())),
+            VerifyMark::Failed => sqlx::query(sqlx::AssertSqlSafe(sql.failed.as_str())),
         };
         for v in &row.pk {
             q = q.bind(v);
@@ -499,12 +505,12 @@ async fn write_back(
             continue;
         }
         match outcome {
-            Outcome::Anchored => anchored += 1,
-            Outcome::Later(_) => not_yet += 1,
-            Outcome::Failed => failed += 1,
+            VerifyMark::Anchored => anchored += 1,
+            VerifyMark::Later(_) => not_yet += 1,
+            VerifyMark::Failed => failed += 1,
         }
     }
-    sqlx::query(include_str!("../../sql/writeback_marker_clear.sql"))
+    sqlx::query(include_str!("../../sql/session_writeback_marker_clear.sql"))
         .execute(&mut *tx)
         .await
         .map_err(DbError::query(ctx))?;
@@ -524,74 +530,81 @@ struct TableSql {
 
 impl TableSql {
     fn new(table: &VerifyTable, keep: Vec<String>) -> Self {
-        let t = quote(&table.name);
-        let pk_values = table
-            .pk_columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if table.hex_key.get(i).copied().unwrap_or(false) {
-                    format!("LOWER(HEX({})) AS pk{i}", quote(c))
-                } else {
-                    format!("CAST({} AS CHAR) AS pk{i}", quote(c))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let pk_match = table
-            .pk_columns
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if table.hex_key.get(i).copied().unwrap_or(false) {
-                    format!("{} = UNHEX(?)", quote(c))
-                } else {
-                    format!("{} = ?", quote(c))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" AND ");
+        let t = quote_ident(&table.name);
+        let by_key = |plain: &str, hex: &str| -> Vec<String> {
+            table
+                .pk_columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let name = if table.hex_key.get(i).copied().unwrap_or(false) {
+                        hex
+                    } else {
+                        plain
+                    };
+                    fill(
+                        fragment(&FRAGMENTS, name),
+                        &[("col", &quote_ident(c)), ("i", &i.to_string())],
+                    )
+                })
+                .collect()
+        };
+        let pk_values = by_key("pk_value", "pk_value_hex").join(", ");
+        let pk_match = by_key("pk_match", "pk_match_hex").join(" AND ");
         let record_id = table
             .record_id_sql
             .clone()
             .unwrap_or_else(|| record_id_expr(&table.pk_columns));
         let keep: String = keep
             .iter()
-            .map(|c| format!(",\n    {0} = {0}", quote(c)))
+            .map(|c| fill(fragment(&FRAGMENTS, "keep"), &[("col", &quote_ident(c))]))
             .collect();
-        let fill = |template: &str| {
-            template
-                .replace("{table}", &t)
-                .replace("{pk_values}", &pk_values)
-                .replace("{record_id}", &record_id)
-                .replace("{pk_match}", &pk_match)
-                .replace("{keep}", &keep)
+        let with = |file: &str| {
+            fill(
+                statement(file),
+                &[
+                    ("table", &t),
+                    ("pk_values", &pk_values),
+                    ("record_id", &record_id),
+                    ("pk_match", &pk_match),
+                    ("keep", &keep),
+                ],
+            )
         };
         TableSql {
             pk_len: table.pk_columns.len(),
-            select: fill(include_str!("../../sql/verify_select_pending.sql")),
-            anchored: fill(include_str!("../../sql/verify_mark_anchored.sql")),
-            later: fill(include_str!("../../sql/verify_mark_later.sql")),
-            failed: fill(include_str!("../../sql/verify_mark_failed.sql")),
+            select: with(include_str!("../../sql/captured_select_verify_due.sql")),
+            anchored: with(include_str!("../../sql/captured_mark_anchored.sql")),
+            later: with(include_str!("../../sql/captured_mark_verify_later.sql")),
+            failed: with(include_str!("../../sql/captured_mark_failed.sql")),
         }
     }
 }
+
+static FRAGMENTS: LazyLock<HashMap<&'static str, &'static str>> =
+    LazyLock::new(|| fragments(include_str!("../../sql/captured_verify_fragments.sql")));
 
 /// The SQL expression of a row's record id, as the capture triggers write it
 /// (`crate::capture::triggers`): the key as text for a one-column key, a JSON array of
 /// the key values in key order for a composite key.
 fn record_id_expr(pk_columns: &[String]) -> String {
     match pk_columns {
-        [one] => format!("CAST({} AS CHAR)", quote(one)),
-        many => format!(
-            "CAST(JSON_ARRAY({}) AS CHAR)",
-            many.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+        [one] => fill(
+            fragment(&FRAGMENTS, "record_id_one"),
+            &[("col", &quote_ident(one))],
+        ),
+        many => fill(
+            fragment(&FRAGMENTS, "record_id_many"),
+            &[(
+                "cols",
+                &many
+                    .iter()
+                    .map(|c| quote_ident(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )],
         ),
     }
-}
-
-fn quote(ident: &str) -> String {
-    format!("`{}`", ident.replace('`', "``"))
 }
 
 fn micros(d: Duration) -> i64 {

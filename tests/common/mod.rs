@@ -257,8 +257,8 @@ impl TestDb {
 }
 
 /// Worker settings for tests: fast polling and retries.
-pub fn worker_config(concurrency: usize) -> certyo_queue::worker::WorkerConfig {
-    certyo_queue::worker::WorkerConfig {
+pub fn worker_config(concurrency: usize) -> certyo_queue::delivery::config::WorkerConfig {
+    certyo_queue::delivery::config::WorkerConfig {
         concurrency,
         batch_size: 100,
         bulk_threshold: 10,
@@ -288,7 +288,7 @@ pub fn api_config(base_url: &str, database: &str) -> certyo_queue::config::ApiCo
 
 /// A worker pool running in this process.
 pub struct RunningWorker {
-    pub delivery: std::sync::Arc<certyo_queue::worker::Delivery>,
+    pub delivery: std::sync::Arc<certyo_queue::delivery::Delivery>,
     pub stop: tokio_util::sync::CancellationToken,
     task: tokio::task::JoinHandle<bool>,
 }
@@ -298,10 +298,10 @@ impl RunningWorker {
         db: &TestDb,
         api: certyo_queue::config::ApiConfig,
         key_file: Option<std::path::PathBuf>,
-        cfg: certyo_queue::worker::WorkerConfig,
+        cfg: certyo_queue::delivery::config::WorkerConfig,
     ) -> RunningWorker {
         let client = certyo_queue::certyo::CertyoClient::new(api, key_file).expect("client");
-        let delivery = std::sync::Arc::new(certyo_queue::worker::Delivery::new(
+        let delivery = std::sync::Arc::new(certyo_queue::delivery::Delivery::new(
             db.pool.clone(),
             client,
             cfg,

@@ -1,4 +1,4 @@
--- writeback: fragments of writeback_mark_pending.sql (and due_row of
+-- writeback: fragments of captured_mark_pending.sql (and due_row of
 -- writeback_due_defer.sql), one per line as `name: template`; {col} is a checked,
 -- backtick-quoted column, {n} a key column's position. A binary key column is
 -- lowercase hex in record_id (capture), so it joins on UNHEX. digest_set writes the

@@ -1,6 +1,6 @@
 -- Not anchored yet: check this row again after a delay (the caller grows it with the
 -- row's age, so a few stuck rows cannot crowd out the rest). Same version guard as
--- verify_mark_anchored.sql; tracking columns only; <keep> as there.
+-- captured_mark_anchored.sql; tracking columns only; <keep> as there.
 -- Index: PRIMARY (<pk_match>). Locks: that one row, until the round's commit.
 -- Parameters: delay in microseconds, the primary-key values, certyo_ingested_at as read.
 UPDATE {table}

@@ -6,7 +6,7 @@
 -- per key column; {keep} pins ON UPDATE CURRENT_TIMESTAMP columns so the write-back
 -- does not move them; {digest} writes d into certyo_payload_sha256 (empty on tables
 -- migrated before that column existed). Only rows this transaction already locked
--- (writeback_lock_rows.sql) and whose version is the newest (writeback_newest_live.sql)
+-- (captured_lock_rows.sql) and whose version is the newest (queue_select_newest_live.sql)
 -- are in {values}, so the statement waits for nothing.
 -- Served by the table's primary key (eq_ref from the derived table).
 -- Locks: the batch's source rows (X), already held.

@@ -1,5 +1,5 @@
 -- Still not anchored after the anchor timeout: give up on this version. Same version
--- guard as verify_mark_anchored.sql; tracking columns only; <keep> as there.
+-- guard as captured_mark_anchored.sql; tracking columns only; <keep> as there.
 -- Index: PRIMARY (<pk_match>). Locks: that one row, until the round's commit.
 -- Parameters: the primary-key values, certyo_ingested_at as read.
 UPDATE {table}

@@ -1,0 +1,354 @@
+//! Settle a claim's rows by their `SendOutcome`: complete and write back (handing
+//! each record's next event over in the same transaction), retry with backoff, bury,
+//! or hand back unspent; every settling statement retried for up to half a lease.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::send::{record_key, SendOutcome};
+use super::Delivery;
+use crate::queue::{self, QueueRow};
+use crate::telemetry;
+use crate::writeback::{self, Delivered};
+
+/// Tries of a hand-over whose next event another session held, after the commit.
+const HAND_OVER_TRIES: u32 = 8;
+/// First pause before such a try; doubles per try (2 ms .. 256 ms, about 0.5 s in all).
+const HAND_OVER_PAUSE: Duration = Duration::from_millis(2);
+
+/// Add one to `metric{table}` per item, in one update per table.
+fn count_by_table<'a>(metric: &'static str, tables: impl Iterator<Item = &'a str>) {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for t in tables {
+        *counts.entry(t).or_default() += 1;
+    }
+    for (table, n) in counts {
+        metrics::counter!(metric, "table" => table.to_string()).increment(n);
+    }
+}
+
+impl Delivery {
+    /// Apply every row's outcome to the queue.
+    pub(super) async fn settle(
+        &self,
+        owner: &str,
+        settled: Vec<(QueueRow, SendOutcome)>,
+        next_owner: &str,
+    ) -> Option<queue::Claimed> {
+        let mut delivered: Vec<(&QueueRow, Option<String>)> = Vec::new();
+        let mut retry: BTreeMap<u32, (Vec<i64>, String, Option<Duration>)> = BTreeMap::new();
+        let mut unsent: Vec<i64> = Vec::new();
+        let mut unauthorised: Vec<i64> = Vec::new();
+        let mut auth_error: Option<String> = None;
+        let mut misdirected: Vec<i64> = Vec::new();
+        let mut misdirection: Option<String> = None;
+        let mut bury: Vec<(&QueueRow, String)> = Vec::new();
+        let mut retry_tables: Vec<&str> = Vec::new();
+
+        for (row, outcome) in &settled {
+            match outcome {
+                SendOutcome::Delivered(hash) => delivered.push((row, hash.clone())),
+                SendOutcome::Dead(reason) => bury.push((row, reason.clone())),
+                SendOutcome::Unsent => unsent.push(row.id),
+                SendOutcome::Unauthorised(e) => {
+                    unauthorised.push(row.id);
+                    auth_error.get_or_insert_with(|| e.clone());
+                }
+                SendOutcome::Misdirected(e) => {
+                    misdirected.push(row.id);
+                    misdirection.get_or_insert_with(|| e.clone());
+                }
+                SendOutcome::Retry { error, after } => {
+                    let attempts = row.attempts + 1;
+                    if attempts >= self.cfg.max_attempts {
+                        bury.push((row, format!("gave up after {attempts} attempts: {error}")));
+                    } else {
+                        retry_tables.push(row.table_name.as_str());
+                        let entry = retry
+                            .entry(attempts)
+                            .or_insert_with(|| (Vec::new(), error.clone(), None));
+                        entry.0.push(row.id);
+                        // A server's Retry-After is honoured up to --retry-max.
+                        entry.2 = entry.2.max(after.map(|a| a.min(self.cfg.retry_max)));
+                    }
+                }
+            }
+        }
+
+        let mut next = None;
+        if !delivered.is_empty() {
+            if self.auth.accept() {
+                tracing::info!(
+                    event = "worker.auth_recovered",
+                    "Certyo accepts the API key again; delivery resumed"
+                );
+            }
+            self.health.delivered();
+            next = self.complete(owner, &delivered, next_owner).await;
+        }
+        count_by_table(telemetry::RETRIED, retry_tables.iter().copied());
+        count_by_table(
+            telemetry::DEAD,
+            bury.iter().map(|(r, _)| r.table_name.as_str()),
+        );
+        if let Some(after) = retry.values().filter_map(|(_, _, after)| *after).max() {
+            self.pause_for(after.min(self.cfg.retry_max));
+        }
+        for (attempts, (ids, error, after)) in retry {
+            let delay = self.cfg.backoff(attempts).max(after.unwrap_or_default());
+            tracing::debug!(event = "queue.retry", rows = ids.len(), attempts, delay = ?delay, error = %error);
+            if self
+                .with_db_retry("queue.retry", || {
+                    queue::retry(&self.db, &ids, owner, delay, &error)
+                })
+                .await
+            {
+                self.stats
+                    .retried
+                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+            }
+        }
+        let mut buried: Vec<(String, String)> = Vec::new();
+        for (row, reason) in bury {
+            tracing::warn!(
+                event = "queue.dead_letter", id = row.id, table = %row.table_name, record_id = %row.record_id,
+                reason = %reason, "dead letter"
+            );
+            if self
+                .with_db_retry("queue.bury", || {
+                    queue::bury(&self.db, row.id, owner, &reason)
+                })
+                .await
+            {
+                self.stats.dead.fetch_add(1, Ordering::Relaxed);
+                buried.push(record_key(row));
+            }
+        }
+        if let Some(error) = auth_error {
+            self.refused(&error);
+            let ids = unauthorised;
+            if self
+                .with_db_retry("queue.release", || {
+                    queue::release(&self.db, &ids, owner, Duration::ZERO)
+                })
+                .await
+            {
+                self.stats
+                    .released
+                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+            }
+        }
+        if let Some(error) = misdirection {
+            self.misdirected(&error, misdirected.len());
+            let ids = misdirected;
+            if self
+                .with_db_retry("queue.release", || {
+                    queue::release(&self.db, &ids, owner, self.cfg.auth_retry)
+                })
+                .await
+            {
+                self.stats
+                    .released
+                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+                self.stats
+                    .misdirected
+                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+            }
+        }
+        if !unsent.is_empty()
+            && self
+                .with_db_retry("queue.release", || {
+                    queue::release(&self.db, &unsent, owner, Duration::ZERO)
+                })
+                .await
+        {
+            self.stats
+                .released
+                .fetch_add(unsent.len() as u64, Ordering::Relaxed);
+        }
+        // A dead letter no longer blocks its record: hand its next events over too
+        // (this claim held the record's earliest event, so none is in flight).
+        if !buried.is_empty() {
+            match queue::chain_again(
+                &self.db,
+                &buried,
+                next_owner,
+                self.cfg.lease,
+                self.cfg.max_attempts,
+            )
+            .await
+            {
+                Ok(more) => {
+                    let got = more.claimed.rows.len() + more.claimed.exhausted.len();
+                    if got > 0 {
+                        self.stats
+                            .handed_over
+                            .fetch_add(got as u64, Ordering::Relaxed);
+                        let mut all = next.unwrap_or_default();
+                        all.rows.extend(more.claimed.rows);
+                        all.exhausted.extend(more.claimed.exhausted);
+                        all.rows.sort_by_key(|r| r.id);
+                        next = Some(all);
+                    }
+                }
+                // Their park ends by itself; claims take them then.
+                Err(e) => {
+                    tracing::debug!(event = "queue.chain", error = %e, "hand-over after dead letters failed")
+                }
+            }
+        }
+        next
+    }
+
+    /// Mark delivered and write back to the source rows, in one transaction (so a
+    /// delivered row's source row always says Pending, or its write-back is kept for a
+    /// later try). The transaction never waits for the application's row locks (see
+    /// `writeback`); a deadlock, lock wait timeout or lost connection of our own is
+    /// retried for up to half a lease. If it still fails, the rows stay leased and go
+    /// back to the queue when the lease expires (redelivered under the same
+    /// idempotency key: harmless).
+    ///
+    /// The same transaction leases each delivered record's next event to `next_owner`
+    /// (`queue::chain`); those the first try found held by another session are tried
+    /// again, a few times, after the commit. Returns the rows so leased.
+    async fn complete(
+        &self,
+        owner: &str,
+        delivered: &[(&QueueRow, Option<String>)],
+        next_owner: &str,
+    ) -> Option<queue::Claimed> {
+        let ids: Vec<i64> = delivered.iter().map(|(r, _)| r.id).collect();
+        let records: Vec<(String, String)> = delivered
+            .iter()
+            .map(|(r, _)| (r.table_name.clone(), r.record_id.clone()))
+            .collect();
+        let hand_over = writeback::HandOver {
+            records: &records,
+            owner: next_owner,
+            lease: self.cfg.lease,
+            max_attempts: self.cfg.max_attempts,
+        };
+        let items: Vec<Delivered> = delivered
+            .iter()
+            .filter(|(r, _)| r.op_type != "delete")
+            .map(|(r, hash)| Delivered {
+                queue_id: r.id,
+                table: r.table_name.clone(),
+                record_id: r.record_id.clone(),
+                record_hash: hash.clone(),
+            })
+            .collect();
+        let deadline = Instant::now() + self.cfg.lease / 2;
+        let mut pause = Duration::from_millis(50);
+        let mut chained = loop {
+            match writeback::complete_write_back_and_hand_over(
+                &self.db,
+                &self.schema,
+                &ids,
+                owner,
+                &items,
+                Some(hand_over),
+            )
+            .await
+            {
+                Ok((completed, _report, chained)) => {
+                    if (completed as usize) < ids.len() {
+                        tracing::warn!(event = "queue.complete", rows = ids.len(), completed, "some rows' lease expired before they were marked delivered; their new holder delivers them again (same idempotency key)");
+                    }
+                    break chained;
+                }
+                Err(e)
+                    if Instant::now() + pause < deadline
+                        && e.sqlx().is_some_and(crate::db::is_retryable) =>
+                {
+                    tracing::warn!(event = "queue.complete", error = %e, "database error marking rows delivered; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => {
+                    tracing::error!(event = "queue.complete", rows = ids.len(), error = %e, "could not mark rows delivered; they return to the queue when their lease expires");
+                    return None;
+                }
+            }
+        };
+        self.stats
+            .delivered
+            .fetch_add(ids.len() as u64, Ordering::Relaxed);
+        count_by_table(
+            telemetry::DELIVERED,
+            delivered.iter().map(|(r, _)| r.table_name.as_str()),
+        );
+        let now = chrono::Utc::now();
+        let latency = metrics::histogram!(telemetry::DELIVERY_LATENCY);
+        for (row, _) in delivered {
+            if let Ok(d) = (now - row.created_at).to_std() {
+                latency.record(d.as_secs_f64());
+            }
+        }
+        // Next events another session held a moment ago (a claim that had them as
+        // candidates): once it commits they are free, or leased by it.
+        let mut tries = 0;
+        let mut pause = HAND_OVER_PAUSE;
+        while !chained.held.is_empty() && tries < HAND_OVER_TRIES {
+            tries += 1;
+            tokio::time::sleep(pause).await;
+            pause *= 2;
+            let held = std::mem::take(&mut chained.held);
+            match queue::chain_again(
+                &self.db,
+                &held,
+                next_owner,
+                self.cfg.lease,
+                self.cfg.max_attempts,
+            )
+            .await
+            {
+                Ok(more) => {
+                    chained.claimed.rows.extend(more.claimed.rows);
+                    chained.claimed.exhausted.extend(more.claimed.exhausted);
+                    chained.held = more.held;
+                }
+                // Not ours to fix: the claims find them once their park ends.
+                Err(e) => {
+                    tracing::debug!(event = "queue.chain", error = %e, "hand-over retry failed");
+                    break;
+                }
+            }
+        }
+        let got = chained.claimed.rows.len() + chained.claimed.exhausted.len();
+        if got == 0 {
+            return None;
+        }
+        self.stats
+            .handed_over
+            .fetch_add(got as u64, Ordering::Relaxed);
+        Some(chained.claimed)
+    }
+
+    /// Run a settling statement, retrying database errors for up to half a lease (the
+    /// rows are ours until the lease expires; after that another worker may redo them,
+    /// which idempotency keys make harmless). Returns whether it succeeded.
+    pub(super) async fn with_db_retry<F, Fut>(&self, what: &'static str, mut op: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<u64, sqlx::Error>>,
+    {
+        let deadline = Instant::now() + self.cfg.lease / 2;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match op().await {
+                Ok(_) => return true,
+                Err(e) if Instant::now() + pause < deadline => {
+                    tracing::warn!(event = what, error = %e, "database error settling rows; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => {
+                    tracing::error!(event = what, error = %e, "database error settling rows; they return to the queue when their lease expires");
+                    return false;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The queue's whole SQL surface: claim (`claim`), hand-over (`chain`), complete,
+//! retry, release and bury (`settle`), backlog (`counts`), dead letters' list, requeue
+//! and purge (`dead_letters`), the cleanup job's select and delete (`cleanup`), the
+//! write-back's reads of delivered versions (`versions`).
+//!
+//! Invariants (see `migrations/V2__queue_worker_columns.sql` for a row's states):
+//! - A claim is one short transaction: lock candidates with `FOR UPDATE SKIP LOCKED`,
+//!   drop those whose record has an earlier undelivered event (non-locking read), lease
+//!   the rest, commit. No row lock is ever held across an HTTP call.
+//! - A lease is a token (`lease_owner`) plus an expiry stored in `available_at`; an
+//!   expired lease makes the row claimable again without anyone resetting it.
+//! - Every later change of a claimed row filters on id *and* lease token, so only the
+//!   current holder can complete, retry, release or bury it; repeating one is a no-op.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::mysql::MySqlDatabaseError;
+use sqlx::FromRow;
+
+mod chain;
+mod claim;
+pub mod cleanup;
+mod counts;
+pub mod dead_letters;
+mod settle;
+pub mod versions;
+
+pub use chain::{chain, chain_again, Chained, HAND_OVER_RUN};
+pub use claim::{claim, BLOCKED_DEFER};
+pub use counts::backlog;
+pub use settle::{bury, complete, complete_in, release, retry};
+
+/// Lease rows to an owner: shared by the claim and the hand-over.
+const LEASE: &str = include_str!("../../sql/queue_lease.sql");
+
+/// One queue row as claimed.
+#[derive(Debug, Clone, FromRow)]
+pub struct QueueRow {
+    pub id: i64,
+    pub table_name: String,
+    pub record_id: String,
+    pub op_type: String,
+    /// The payload as text, exactly as stored; validated by the worker.
+    pub payload: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Attempts before this claim.
+    pub attempts: u32,
+}
+
+/// What one claim got.
+#[derive(Debug, Default)]
+pub struct Claimed {
+    /// Rows to send now, at most one per record.
+    pub rows: Vec<QueueRow>,
+    /// Rows leased too, but whose attempts were already used up by earlier claims that
+    /// never finished (a worker died each time): the caller buries them.
+    pub exhausted: Vec<QueueRow>,
+    /// Candidates left alone because an earlier event of their record is unfinished.
+    pub blocked: usize,
+}
+
+/// Replace the `{ids}` placeholder of a statement with `n` bind markers.
+pub fn expand_ids(template: &str, n: usize) -> String {
+    let marks = vec!["?"; n.max(1)].join(",");
+    template.replace("{ids}", &marks)
+}
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// True for InnoDB deadlocks (1213) and lock wait timeouts (1205): retry the statement.
+pub fn is_lock_conflict(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.try_downcast_ref::<MySqlDatabaseError>())
+        .is_some_and(|m| matches!(m.number(), 1205 | 1213))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_expand_to_bind_markers() {
+        assert_eq!(expand_ids("a IN ({ids}) b", 3), "a IN (?,?,?) b");
+    }
+}
