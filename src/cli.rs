@@ -202,7 +202,7 @@ pub struct DeliveryArgs {
     /// How long a claim is held before another worker may take the rows over.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub lease: Duration,
-    /// Delivery attempts before a row becomes a dead letter.
+    /// Delivery attempts before a row becomes a dead letter (a 429 rate limit is not counted).
     #[arg(long, default_value_t = 20)]
     pub max_attempts: u32,
     /// First retry delay after a transient failure; doubles per attempt (with jitter).

@@ -231,7 +231,7 @@ async fn api_failures_an_outage_and_rate_limits_delay_delivery_but_lose_nothing(
     .await
     .unwrap();
     // Backoff doubles from 100 ms to 4 s (jitter ×0.5–1): a 20 s outage costs a row at
-    // most ~16 attempts; every 429 counts as an attempt too. A worker that retried
+    // most ~16 attempts; a 429 spends none. A worker that retried
     // without backing off would spend hundreds, and --max-attempts 50 would bury rows.
     assert!(
         attempts <= 40,

@@ -247,7 +247,7 @@ async fn server_errors_and_rate_limits_are_retried_until_delivered() {
     let mut cfg = worker_config(4);
     cfg.bulk_threshold = 1000; // single POSTs: many calls, so faults hit often
     cfg.batch_size = 10;
-    // Each 500 and each 429 spends an attempt; at these rates rows reach 12-20 attempts
+    // Each 500 spends an attempt (a 429 does not); at this rate rows reach 12-20 attempts
     // (seen: one row dead after 20 in a clean CI run on MySQL). The point here is that
     // transient faults are retried until delivered, so the cap is out of the way.
     cfg.max_attempts = 200;
@@ -267,6 +267,41 @@ async fn server_errors_and_rate_limits_are_retried_until_delivered() {
         .scalar("SELECT COUNT(*) FROM certyo_queue WHERE attempts > 1")
         .await;
     assert!(with_errors > 0, "no row was retried");
+    emu.stop().await;
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_rate_limit_however_long_spends_no_attempt_and_makes_no_dead_letter() {
+    let db = TestDb::with_products().await;
+    // 5 requests/s against 4 workers sending single POSTs: most calls get a 429.
+    let emu = emulator(EmulatorConfig {
+        rate_limit: Some(5),
+        ..Default::default()
+    })
+    .await;
+    db.insert_products(40).await;
+    let mut cfg = worker_config(4);
+    cfg.bulk_threshold = 1000;
+    cfg.batch_size = 2;
+    cfg.max_attempts = 2;
+    let w = RunningWorker::start(&db, api_config(&emu.url(), &db.name), None, cfg);
+    drained(&db, Duration::from_secs(60)).await;
+    w.stop().await;
+    let seen = emu.inspect();
+    assert!(
+        seen.status_count(429) > 40,
+        "the rate limit was hit more often than there are rows: {}",
+        seen.status_count(429)
+    );
+    assert_eq!(seen.keys_received(), db.queue_keys().await);
+    assert_eq!(db.dead().await, 0, "a rate limit made a dead letter");
+    assert_eq!(
+        db.scalar("SELECT CAST(MAX(attempts) AS SIGNED) FROM certyo_queue")
+            .await,
+        1,
+        "only the accepted send counts as an attempt"
+    );
     emu.stop().await;
     db.finish().await;
 }

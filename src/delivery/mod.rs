@@ -17,8 +17,9 @@
 //!   marked. No call starts that could not end before 90 % of the claim's lease; rows
 //!   not sent in time go back unspent.
 //! - Settle, by outcome: 202 → complete (one statement) and write back to the source
-//!   rows; 429/5xx/transport → retry with exponential backoff and jitter (Retry-After
-//!   honoured), dead letter after `max_attempts`; rejected content → dead letter at
+//!   rows; 5xx/transport → retry with exponential backoff and jitter (Retry-After
+//!   honoured), dead letter after `max_attempts`; 429 → hand back without counting the
+//!   attempt (Retry-After honoured, capped), never a dead letter; rejected content → dead letter at
 //!   once; 401/403 → hand the rows back unspent and pause every worker (`AuthGate`)
 //!   until the key works again; a redirect or 404/405 on our paths (misdirected base
 //!   URL) → hand back unspent, pause for `auth_retry`, `/readyz` 503 (`health`).

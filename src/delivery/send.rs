@@ -28,6 +28,12 @@ pub(super) enum SendOutcome {
         error: String,
         after: Option<Duration>,
     },
+    /// 429: rate limited. Handed back without counting the attempt, so a rate limit,
+    /// however long, never makes a dead letter.
+    Throttled {
+        error: String,
+        after: Option<Duration>,
+    },
     Dead(String),
     Unauthorised(String),
     /// The base URL leads elsewhere: hand back, attempt not counted.
@@ -37,8 +43,15 @@ pub(super) enum SendOutcome {
 
 impl SendOutcome {
     fn from_error(e: ApiError) -> SendOutcome {
-        if let ApiError::Misdirected { .. } = e {
-            return SendOutcome::Misdirected(e.to_string());
+        match e {
+            ApiError::Misdirected { .. } => return SendOutcome::Misdirected(e.to_string()),
+            ApiError::RateLimited { retry_after } => {
+                return SendOutcome::Throttled {
+                    error: e.to_string(),
+                    after: retry_after,
+                }
+            }
+            _ => {}
         }
         match e.retry() {
             Retry::Never => SendOutcome::Dead(e.to_string()),

@@ -44,6 +44,8 @@ impl Delivery {
         let mut misdirected: Vec<i64> = Vec::new();
         let mut misdirection: Option<String> = None;
         let mut bury: Vec<(&QueueRow, String)> = Vec::new();
+        // 429s: (ids, the first error, the longest Retry-After).
+        let mut throttled: (Vec<i64>, Option<String>, Option<Duration>) = (Vec::new(), None, None);
         let mut retry_tables: Vec<&str> = Vec::new();
 
         for (row, outcome) in &settled {
@@ -58,6 +60,12 @@ impl Delivery {
                 SendOutcome::Misdirected(e) => {
                     misdirected.push(row.id);
                     misdirection.get_or_insert_with(|| e.clone());
+                }
+                SendOutcome::Throttled { error, after } => {
+                    retry_tables.push(row.table_name.as_str());
+                    throttled.0.push(row.id);
+                    throttled.1.get_or_insert_with(|| error.clone());
+                    throttled.2 = throttled.2.max(*after);
                 }
                 SendOutcome::Retry { error, after } => {
                     let attempts = row.attempts + 1;
@@ -92,8 +100,33 @@ impl Delivery {
             telemetry::DEAD,
             bury.iter().map(|(r, _)| r.table_name.as_str()),
         );
-        if let Some(after) = retry.values().filter_map(|(_, _, after)| *after).max() {
+        if let Some(after) = retry
+            .values()
+            .filter_map(|(_, _, after)| *after)
+            .chain(throttled.2)
+            .max()
+        {
             self.pause_for(after.min(self.cfg.retry_max));
+        }
+        if let (ids, Some(error), after) = throttled {
+            // Not an attempt: the first retry's backoff, or the server's Retry-After when
+            // longer, never beyond --retry-max.
+            let delay = self
+                .cfg
+                .backoff(1)
+                .max(after.unwrap_or_default())
+                .min(self.cfg.retry_max);
+            tracing::debug!(event = "queue.throttle", rows = ids.len(), delay = ?delay, error = %error);
+            if self
+                .with_db_retry("queue.throttle", || {
+                    queue::throttle(&self.db, &ids, owner, delay, &error)
+                })
+                .await
+            {
+                self.stats
+                    .retried
+                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+            }
         }
         for (attempts, (ids, error, after)) in retry {
             let delay = self.cfg.backoff(attempts).max(after.unwrap_or_default());

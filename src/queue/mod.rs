@@ -29,7 +29,7 @@ pub mod versions;
 pub use chain::{chain, chain_again, Chained, HAND_OVER_RUN};
 pub use claim::{claim, BLOCKED_DEFER};
 pub use counts::backlog;
-pub use settle::{bury, complete, complete_in, release, retry};
+pub use settle::{bury, complete, complete_in, release, retry, throttle};
 
 /// Lease rows to an owner: shared by the claim and the hand-over.
 const LEASE: &str = include_str!("../../sql/queue_lease.sql");

@@ -10,6 +10,7 @@ use super::{expand_ids, micros};
 const COMPLETE: &str = include_str!("../../sql/queue_complete.sql");
 const RETRY: &str = include_str!("../../sql/queue_retry.sql");
 const RELEASE: &str = include_str!("../../sql/queue_release.sql");
+const RELEASE_THROTTLED: &str = include_str!("../../sql/queue_release_throttled.sql");
 const BURY: &str = include_str!("../../sql/queue_bury.sql");
 
 async fn by_ids(
@@ -91,6 +92,26 @@ pub async fn release(
     delay: Duration,
 ) -> Result<u64, sqlx::Error> {
     by_ids(pool, RELEASE, &[Bind::I64(micros(delay))], ids, owner).await
+}
+
+/// Hand back `ids` after a 429: the attempt is not counted (a rate limit says nothing
+/// about the rows), `error` is kept; available again after `delay`.
+pub async fn throttle(
+    pool: &MySqlPool,
+    ids: &[i64],
+    owner: &str,
+    delay: Duration,
+    error: &str,
+) -> Result<u64, sqlx::Error> {
+    let error = truncate(error, 1000);
+    by_ids(
+        pool,
+        RELEASE_THROTTLED,
+        &[Bind::I64(micros(delay)), Bind::Str(&error)],
+        ids,
+        owner,
+    )
+    .await
 }
 
 /// Make row `id` a dead letter with `reason`.
