@@ -93,15 +93,20 @@ impl Delivery {
             seq += 1;
             let owner = format!("{}/{idx}/{seq}", self.instance);
             let claimed_at = Instant::now();
-            match queue::claim(
+            let slot = tokio::select! {
+                slot = self.db_slots.acquire() => slot,
+                _ = stop.cancelled() => break,
+            };
+            let claim = queue::claim(
                 &self.db,
                 &owner,
                 size.get(),
                 self.cfg.lease,
                 self.cfg.max_attempts,
             )
-            .await
-            {
+            .await;
+            drop(slot);
+            match claim {
                 Err(e) if queue::is_lock_conflict(&e) => {
                     self.stats.claim_conflicts.fetch_add(1, Ordering::Relaxed);
                     metrics::counter!(telemetry::CLAIM_CONFLICTS).increment(1);

@@ -93,7 +93,9 @@ impl Delivery {
                 );
             }
             self.health.delivered();
+            let slot = self.db_slots.acquire().await;
             next = self.complete(owner, &delivered, next_owner).await;
+            drop(slot);
         }
         count_by_table(telemetry::RETRIED, retry_tables.iter().copied());
         count_by_table(
