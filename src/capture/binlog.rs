@@ -230,6 +230,22 @@ pub async fn checkpoint_start(conn: &mut MySqlConnection, at: &Position) -> Resu
     Ok(())
 }
 
+/// After an uncapture: with no table left on source `binlog`, drop the checkpoint.
+pub async fn forget_if_unused(conn: &mut MySqlConnection) -> Result<(), CaptureError> {
+    let left = super::registry::list_or_empty(conn)
+        .await?
+        .into_iter()
+        .any(|r| r.source == Some(super::registry::Source::Binlog));
+    if !left {
+        sqlx::query(include_str!("../../sql/binlog_checkpoint_delete.sql"))
+            .bind(READER)
+            .execute(&mut *conn)
+            .await
+            .map_err(CaptureError::db("dropping the binlog checkpoint"))?;
+    }
+    Ok(())
+}
+
 /// The reader's checkpoint as `status` shows it.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {

@@ -262,15 +262,19 @@ impl BinlogTable {
         })
     }
 
-    /// The DECIMAL columns of the payload (name), in table order.
-    pub fn decimal_columns(&self) -> Vec<&str> {
+    /// The DECIMAL columns of the payload on MySQL (name, precision, scale), in table
+    /// order: the order of [`Change::decimals`].
+    pub fn decimal_columns(&self) -> Vec<(&str, u32, u32)> {
         if self.engine != Engine::MySql {
             return Vec::new();
         }
         self.cols
             .iter()
-            .filter(|c| c.business && matches!(c.decode, Decode::Decimal { .. }) && !c.digest)
-            .map(|c| c.name.as_str())
+            .filter(|c| c.business && !c.digest)
+            .filter_map(|c| match c.decode {
+                Decode::Decimal { precision, scale } => Some((c.name.as_str(), precision, scale)),
+                _ => None,
+            })
             .collect()
     }
 
@@ -562,14 +566,21 @@ fn decimal_type(column_type: &str) -> Option<(u32, u32)> {
 }
 
 fn integer(v: &Value, unsigned: bool, bits: u32) -> Option<String> {
-    Some(match v {
-        Value::UInt(u) => u.to_string(),
-        Value::Int(i) if unsigned && *i < 0 => {
-            let mask: u64 = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
-            ((*i as u64) & mask).to_string()
-        }
-        Value::Int(i) => i.to_string(),
+    // The image's signedness depends on the table map's metadata, which not every
+    // server sends: reinterpret the stored bits by the column's declared type.
+    let raw: u64 = match v {
+        Value::UInt(u) => *u,
+        Value::Int(i) => *i as u64,
         _ => return None,
+    };
+    let mask: u64 = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let raw = raw & mask;
+    Some(if unsigned {
+        raw.to_string()
+    } else if bits < 64 && raw >= 1u64 << (bits - 1) {
+        (raw as i64 - (1i64 << bits)).to_string()
+    } else {
+        (raw as i64).to_string()
     })
 }
 
@@ -716,5 +727,7 @@ mod tests {
         assert_eq!(integer(&Value::Int(-1), true, 64).as_deref(), Some("18446744073709551615"));
         assert_eq!(integer(&Value::Int(-1), true, 8).as_deref(), Some("255"));
         assert_eq!(integer(&Value::Int(-1), false, 8).as_deref(), Some("-1"));
+        assert_eq!(integer(&Value::Int(8388608), false, 24).as_deref(), Some("-8388608"));
+        assert_eq!(integer(&Value::Int(i64::MIN), false, 64).as_deref(), Some("-9223372036854775808"));
     }
 }

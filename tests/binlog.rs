@@ -1,0 +1,398 @@
+//! Capture from the binary log (`migrate --capture binlog`, the `binlog` reader): the
+//! same payloads and record ids as the triggers for the same statements, rolled-back
+//! transactions never queued, write-back not captured again, a reader that dies
+//! mid-batch resumed by another with nothing lost and nothing doubled, and the
+//! refusals. MySQL: the suite's server (binary logging on; the test turns on
+//! binlog_row_metadata = FULL, a dynamic global). MariaDB: a throwaway server started
+//! with --log-bin --binlog-format=ROW (the shared one has no binary log).
+mod common;
+
+use std::time::{Duration, Instant};
+
+use certyo_queue::capture::registry::Source;
+use certyo_queue::config::DbConfig;
+use certyo_queue::migrate::{self, MigratePlan};
+use certyo_queue::tasks::{BinlogConfig, BinlogReader};
+use common::throwaway_mariadb::{Options, ThrowawayMariaDb};
+use common::Engine;
+use sqlx::mysql::MySqlPool;
+use sqlx::Row;
+use tokio_util::sync::CancellationToken;
+
+/// A fresh database on a server with a ROW binary log.
+struct BinlogDb {
+    engine: Engine,
+    url: String,
+    pool: MySqlPool,
+    _server: Option<ThrowawayMariaDb>,
+}
+
+impl BinlogDb {
+    async fn new() -> BinlogDb {
+        let engine = common::run_engine().await;
+        let (server, base) = match engine {
+            Engine::MySql => (None, common::server_url()),
+            Engine::MariaDb => {
+                let s = ThrowawayMariaDb::start(Options {
+                    extra_args: vec![
+                        "--log-bin=binlog".into(),
+                        "--binlog-format=ROW".into(),
+                        "--server-id=1".into(),
+                    ],
+                    ..Options::default()
+                });
+                let url = s.url("", "");
+                (Some(s), url)
+            }
+        };
+        let name = format!("cq_bl{}_{}", std::process::id(), fastrand::u32(..) % 1_000_000);
+        let admin = certyo_queue::db::connect(
+            &DbConfig::parse(&format!("{}/mysql", base.trim_end_matches('/'))).expect("url"),
+            2,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test server ({base}): {e}; start it with `bash scripts/ensure-mysql.sh` / `bash scripts/ensure-mariadb.sh`"));
+        if engine == Engine::MySql {
+            // The reader needs column names in table maps (a dynamic global setting).
+            sqlx::query("SET GLOBAL binlog_row_metadata = 'FULL'")
+                .execute(&admin)
+                .await
+                .expect("SET GLOBAL binlog_row_metadata");
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
+            .execute(&admin)
+            .await
+            .expect("CREATE DATABASE");
+        admin.close().await;
+        let url = format!("{}/{name}", base.trim_end_matches('/'));
+        let pool = certyo_queue::db::connect(&DbConfig::parse(&url).expect("url"), 8)
+            .await
+            .expect("connect to the test database");
+        BinlogDb {
+            engine,
+            url,
+            pool,
+            _server: server,
+        }
+    }
+
+    async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    fn reader(&self, run_for: Duration) -> BinlogReader {
+        BinlogReader::new(
+            self.pool.clone(),
+            DbConfig::parse(&self.url).expect("url"),
+            BinlogConfig {
+                run_for,
+                ..BinlogConfig::default()
+            },
+        )
+        .expect("reader settings")
+    }
+
+    /// (op, record_id, payload) of `table`'s queue rows in queue order.
+    async fn queued(&self, table: &str) -> Vec<(String, String, String)> {
+        sqlx::query(
+            "SELECT CAST(op_type AS CHAR), CAST(record_id AS CHAR), CAST(payload AS CHAR) \
+             FROM certyo_queue WHERE table_name = ? ORDER BY id",
+        )
+        .bind(table)
+        .fetch_all(&self.pool)
+        .await
+        .expect("read the queue")
+        .iter()
+        .map(|r| {
+            (
+                r.get::<String, _>(0),
+                r.get::<String, _>(1),
+                r.get::<String, _>(2),
+            )
+        })
+        .collect()
+    }
+
+    async fn finish(self) {
+        let name = self.url.rsplit('/').next().unwrap_or_default().to_string();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
+            .execute(&self.pool)
+            .await;
+        self.pool.close().await;
+    }
+}
+
+fn plan(tables: &[&str], source: Source) -> MigratePlan {
+    MigratePlan {
+        tables: tables.iter().map(|t| t.to_string()).collect(),
+        capture: Some(source),
+        ..MigratePlan::default()
+    }
+}
+
+/// Read until `table` has `n` queue rows (or 20 s), then one more run (nothing more
+/// may come).
+async fn read_until(db: &BinlogDb, reader: &BinlogReader, table: &str, n: usize) {
+    let stop = CancellationToken::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while db.queued(table).await.len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "binlog reader: {table} has {} queue rows, want {n}",
+            db.queued(table).await.len()
+        );
+        reader.run_once(&stop).await.expect("binlog reader run");
+    }
+    reader.run_once(&stop).await.expect("binlog reader run");
+}
+
+/// Every column type the binlog renderer supports on both engines (and, on MySQL,
+/// FLOAT, DOUBLE and JSON), with a tracking-only and an ON UPDATE column.
+fn types_table(name: &str, engine: Engine) -> String {
+    let mysql_only = match engine {
+        Engine::MySql => "fl FLOAT NULL, db DOUBLE NULL, js JSON NULL,",
+        Engine::MariaDb => "",
+    };
+    format!(
+        "CREATE TABLE {name} (
+        id INT PRIMARY KEY,
+        ti TINYINT NULL, tiu TINYINT UNSIGNED NULL, si SMALLINT NULL, mi MEDIUMINT NULL,
+        mu MEDIUMINT UNSIGNED NULL, i INT NULL, iu INT UNSIGNED NULL, bi BIGINT NULL,
+        bu BIGINT UNSIGNED NULL, dec65 DECIMAL(65,30) NULL, d2 DECIMAL(10,2) NULL,
+        {mysql_only}
+        dt DATE NULL, tm TIME(3) NULL, dtm DATETIME NULL, dtm6 DATETIME(6) NULL,
+        ts TIMESTAMP NULL DEFAULT NULL, ts3 TIMESTAMP(3) NULL DEFAULT NULL, yr YEAR NULL,
+        b1 BIT(1) NULL, b64 BIT(64) NULL, en ENUM('a','b','ç') NULL, st SET('x','y','z') NULL,
+        ch CHAR(5) NULL, vc VARCHAR(100) NULL, tx TEXT NULL,
+        lat VARCHAR(20) CHARACTER SET latin1 NULL,
+        bn BINARY(4) NULL, vb VARBINARY(10) NULL, bl BLOB NULL,
+        changed TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    )
+}
+
+/// The same statements on a table: multi-row insert, update, ON DUPLICATE KEY UPDATE,
+/// a rolled-back transaction, a primary-key change, a delete.
+fn workload(t: &str, engine: Engine) -> Vec<String> {
+    let (cols, v_max, v_min) = match engine {
+        Engine::MySql => (
+            "fl, db, js, ",
+            "0.1, 1.7976931348623157e308, '{\"b\": 1, \"a\": [1.50, \"x\", null]}', ",
+            "-3.4028234e38, 16777216, '[]', ",
+        ),
+        Engine::MariaDb => ("", "", ""),
+    };
+    vec![
+        format!("INSERT INTO {t} (id) VALUES (1)"),
+        format!(
+            "INSERT INTO {t} (id, ti, tiu, si, mi, mu, i, iu, bi, bu, dec65, d2, {cols}dt, tm, dtm, dtm6, ts, ts3, yr, b1, b64, en, st, ch, vc, tx, lat, bn, vb, bl) VALUES \
+            (2, 127, 255, 32767, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615, \
+             99999999999999999999999999999999999.999999999999999999999999999999, 12.50, {v_max}\
+             '9999-12-31', '838:59:59.000', '9999-12-31 23:59:59', '2026-01-02 03:04:05.123456', \
+             '2038-01-19 03:14:07', '2026-03-01 10:00:00.500', 2155, b'1', \
+             b'1111111111111111111111111111111111111111111111111111111111111111', \
+             CONVERT(X'C3A7' USING utf8mb4), 'x,z', 'abc', CONCAT(CONVERT(X'F09F9880' USING utf8mb4), ' smile'), \
+             CONCAT('line1', CHAR(10), 'say ', CHAR(34), 'hi', CHAR(34), ' ', CHAR(92), ' done', CHAR(1)), \
+             CONVERT(X'436166E980' USING latin1), X'00FF10', X'FF', X'89504E470D0A1A0A'), \
+            (3, -128, 0, -32768, -8388608, 0, -2147483648, 0, -9223372036854775808, 0, -1.5, -0.01, {v_min}\
+             '1000-01-01', '-838:59:58.999', '1000-01-01 00:00:00', '1000-01-01 00:00:00.000001', \
+             '1970-01-01 00:00:01', '2026-06-15 12:00:00.001', 1901, b'0', b'0', 'a', '', '', 'x', '', '', \
+             X'FFFFFFFF', X'00', X'')"
+        ),
+        format!("UPDATE {t} SET vc = 'changed', d2 = 0.10 WHERE id = 2"),
+        format!("UPDATE {t} SET vc = 'CHANGED' WHERE id = 2"),
+        format!(
+            "INSERT INTO {t} (id, vc) VALUES (3, 'dup'), (4, 'new') ON DUPLICATE KEY UPDATE vc = VALUES(vc)"
+        ),
+        // A no-op update changes no business column: nothing queued.
+        format!("UPDATE {t} SET vc = vc WHERE id = 4"),
+        "BEGIN".into(),
+        format!("INSERT INTO {t} (id, vc) VALUES (99, 'rolled back')"),
+        format!("UPDATE {t} SET vc = 'rolled back' WHERE id = 1"),
+        "ROLLBACK".into(),
+        format!("UPDATE {t} SET id = 5 WHERE id = 4"),
+        format!("DELETE FROM {t} WHERE id IN (1, 3)"),
+    ]
+}
+
+async fn run_workload(db: &BinlogDb, t: &str) {
+    let mut conn = db.pool.acquire().await.expect("connection");
+    // The writer's session must not matter: another time zone and sql_mode.
+    sqlx::raw_sql("SET time_zone = '+05:00', sql_mode = '', timestamp = 1767225600.25")
+        .execute(&mut *conn)
+        .await
+        .expect("session settings");
+    for sql in workload(t, db.engine) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binlog_payloads_and_record_ids_equal_the_triggers() {
+    let db = BinlogDb::new().await;
+    db.exec(&types_table("by_trigger", db.engine)).await;
+    db.exec(&types_table("by_binlog", db.engine)).await;
+    migrate::run(&db.pool, &plan(&["by_trigger"], Source::Trigger))
+        .await
+        .expect("migrate --capture trigger");
+    migrate::run(&db.pool, &plan(&["by_binlog"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    run_workload(&db, "by_trigger").await;
+    run_workload(&db, "by_binlog").await;
+    let want = db.queued("by_trigger").await;
+    assert_eq!(
+        want.iter().map(|w| w.0.as_str()).collect::<Vec<_>>(),
+        [
+            "insert", "insert", "insert", "update", "update", "update", "insert", "delete",
+            "insert", "delete", "delete"
+        ],
+        "the triggers' own queue rows"
+    );
+    let reader = db.reader(Duration::from_millis(300));
+    read_until(&db, &reader, "by_binlog", want.len()).await;
+    let got = db.queued("by_binlog").await;
+    assert_eq!(got.len(), want.len(), "binlog queue rows: {got:#?}");
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g.0, w.0, "row {i}: operation");
+        assert_eq!(g.1, w.1, "row {i}: record_id");
+        // MariaDB keeps the payload text as written (it must be identical); MySQL
+        // normalises its JSON column, so what reads back is compared.
+        assert_eq!(g.2, w.2, "row {i} ({} {}): payload", w.0, w.1);
+    }
+    // Write-back and verification touch only tracking columns (and move the ON UPDATE
+    // column): not captured again.
+    db.exec("UPDATE by_binlog SET certyo_record_hash = 'abc', certyo_anchor_status = 'Pending'")
+        .await;
+    db.exec("UPDATE by_binlog SET certyo_anchor_status = 'Anchored'")
+        .await;
+    reader
+        .run_once(&CancellationToken::new())
+        .await
+        .expect("reader run");
+    reader
+        .run_once(&CancellationToken::new())
+        .await
+        .expect("reader run");
+    assert_eq!(
+        db.queued("by_binlog").await.len(),
+        want.len(),
+        "write-back was captured again"
+    );
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_lost_mid_batch_is_resumed_without_loss_or_double() {
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    for i in 0..300 {
+        db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})")).await;
+    }
+    // Reader A reads part of the log and is dropped (its stream and unwritten batch
+    // die with it, like a kill -9 of the leader); B takes over from the checkpoint.
+    {
+        let a = db.reader(Duration::from_millis(50));
+        let _ = a.run_once(&CancellationToken::new()).await;
+    }
+    // Two readers at once (a leader that lost its lock keeps going for a while): the
+    // checkpoint fences one of them off; together they enqueue each change once.
+    let b = db.reader(Duration::from_millis(200));
+    let c = db.reader(Duration::from_millis(200));
+    db.exec("UPDATE items SET qty = qty + 1").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while db.queued("items").await.len() < 600 && Instant::now() < deadline {
+        let stop = CancellationToken::new();
+        let (rb, rc) = tokio::join!(b.run_once(&stop), c.run_once(&stop));
+        let _ = (rb, rc);
+    }
+    let _ = b.run_once(&CancellationToken::new()).await;
+    let rows = db.queued("items").await;
+    let inserts = rows.iter().filter(|r| r.0 == "insert").count();
+    let updates = rows.iter().filter(|r| r.0 == "update").count();
+    assert_eq!((inserts, updates), (300, 300), "each change exactly once");
+    let mut ids: Vec<&str> = rows.iter().filter(|r| r.0 == "insert").map(|r| r.1.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 300, "no record inserted twice");
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_refuses_what_binlog_capture_cannot_do() {
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE shapes (id INT PRIMARY KEY, g GEOMETRY NULL)")
+        .await;
+    let err = migrate::run(&db.pool, &plan(&["shapes"], Source::Binlog))
+        .await
+        .expect_err("a GEOMETRY column is refused")
+        .to_string();
+    assert!(
+        err.contains("`g`") && err.contains("--capture trigger"),
+        "{err}"
+    );
+    db.exec("CREATE TABLE trig (id INT PRIMARY KEY)").await;
+    migrate::run(&db.pool, &plan(&["trig"], Source::Trigger))
+        .await
+        .expect("capture by triggers");
+    let err = migrate::run(&db.pool, &plan(&["trig"], Source::Binlog))
+        .await
+        .expect_err("switching triggers -> binlog is refused")
+        .to_string();
+    assert!(err.contains("--uncapture trig"), "{err}");
+    // A user without REPLICATION SLAVE.
+    let user = format!("cqbl{}", fastrand::u32(..) % 1_000_000);
+    let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
+    db.exec(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'")).await;
+    db.exec(&format!("GRANT ALL ON `{name}`.* TO '{user}'@'%'")).await;
+    db.exec(&format!("GRANT REPLICATION CLIENT ON *.* TO '{user}'@'%'")).await;
+    db.exec("CREATE TABLE plain (id INT PRIMARY KEY)").await;
+    let url = db.url.replacen("root@", &format!("{user}:pw@"), 1);
+    let out = common::process::run(
+        common::process::command(&[
+            "migrate",
+            "--database-url",
+            &url,
+            "--table",
+            "plain",
+            "--capture",
+            "binlog",
+        ]),
+        Duration::from_secs(60),
+    );
+    assert_ne!(out.code, 0, "refused: {}", out.stderr);
+    assert!(
+        out.stderr.contains("REPLICATION SLAVE") && out.stderr.contains("GRANT"),
+        "{}",
+        out.stderr
+    );
+    db.exec(&format!("DROP USER '{user}'@'%'")).await;
+    db.finish().await;
+}
+
+/// The shared MariaDB (no binary log) is refused with the fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_binary_logging_is_refused() {
+    if common::run_engine().await != Engine::MariaDb {
+        // MySQL 9.7 logs by default; this case is the MariaDB default.
+        return;
+    }
+    let db = common::TestDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY)").await;
+    let err = migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect_err("no log_bin")
+        .to_string();
+    assert!(err.contains("log_bin") && err.contains("--log-bin"), "{err}");
+    db.finish().await;
+}
