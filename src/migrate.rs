@@ -479,8 +479,15 @@ async fn migrate_locked(
         let action = if target.source == registry::Source::Binlog {
             if !plan.dry_run {
                 if let Some(alter) = &cp.alter {
-                    exec_waiting(conn, schema, &cp.table, alter, "adding tracking columns", wait)
-                        .await?;
+                    exec_waiting(
+                        conn,
+                        schema,
+                        &cp.table,
+                        alter,
+                        "adding tracking columns",
+                        wait,
+                    )
+                    .await?;
                 }
                 registry::register(conn, &shape.name, registry::Source::Binlog, None).await?;
                 let engine = binlog_server

@@ -45,7 +45,11 @@ impl BinlogDb {
                 (Some(s), url)
             }
         };
-        let name = format!("cq_bl{}_{}", std::process::id(), fastrand::u32(..) % 1_000_000);
+        let name = format!(
+            "cq_bl{}_{}",
+            std::process::id(),
+            fastrand::u32(..) % 1_000_000
+        );
         let admin = certyo_queue::db::connect(
             &DbConfig::parse(&format!("{}/mysql", base.trim_end_matches('/'))).expect("url"),
             2,
@@ -118,9 +122,11 @@ impl BinlogDb {
 
     async fn finish(self) {
         let name = self.url.rsplit('/').next().unwrap_or_default().to_string();
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{name}`")))
-            .execute(&self.pool)
-            .await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS `{name}`"
+        )))
+        .execute(&self.pool)
+        .await;
         self.pool.close().await;
     }
 }
@@ -297,7 +303,8 @@ async fn a_reader_lost_mid_batch_is_resumed_without_loss_or_double() {
         .await
         .expect("migrate --capture binlog");
     for i in 0..300 {
-        db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})")).await;
+        db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})"))
+            .await;
     }
     // Reader A reads part of the log and is dropped (its stream and unwritten batch
     // die with it, like a kill -9 of the leader); B takes over from the checkpoint.
@@ -314,14 +321,22 @@ async fn a_reader_lost_mid_batch_is_resumed_without_loss_or_double() {
     while db.queued("items").await.len() < 600 && Instant::now() < deadline {
         let stop = CancellationToken::new();
         let (rb, rc) = tokio::join!(b.run_once(&stop), c.run_once(&stop));
-        let _ = (rb, rc);
+        for r in [rb, rc] {
+            if let Err(e) = r {
+                eprintln!("reader: {e}");
+            }
+        }
     }
     let _ = b.run_once(&CancellationToken::new()).await;
     let rows = db.queued("items").await;
     let inserts = rows.iter().filter(|r| r.0 == "insert").count();
     let updates = rows.iter().filter(|r| r.0 == "update").count();
     assert_eq!((inserts, updates), (300, 300), "each change exactly once");
-    let mut ids: Vec<&str> = rows.iter().filter(|r| r.0 == "insert").map(|r| r.1.as_str()).collect();
+    let mut ids: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.0 == "insert")
+        .map(|r| r.1.as_str())
+        .collect();
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 300, "no record inserted twice");
@@ -353,9 +368,12 @@ async fn migrate_refuses_what_binlog_capture_cannot_do() {
     // A user without REPLICATION SLAVE.
     let user = format!("cqbl{}", fastrand::u32(..) % 1_000_000);
     let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
-    db.exec(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'")).await;
-    db.exec(&format!("GRANT ALL ON `{name}`.* TO '{user}'@'%'")).await;
-    db.exec(&format!("GRANT REPLICATION CLIENT ON *.* TO '{user}'@'%'")).await;
+    db.exec(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"))
+        .await;
+    db.exec(&format!("GRANT ALL ON `{name}`.* TO '{user}'@'%'"))
+        .await;
+    db.exec(&format!("GRANT REPLICATION CLIENT ON *.* TO '{user}'@'%'"))
+        .await;
     db.exec("CREATE TABLE plain (id INT PRIMARY KEY)").await;
     let url = db.url.replacen("root@", &format!("{user}:pw@"), 1);
     let out = common::process::run(
@@ -393,6 +411,9 @@ async fn a_server_without_binary_logging_is_refused() {
         .await
         .expect_err("no log_bin")
         .to_string();
-    assert!(err.contains("log_bin") && err.contains("--log-bin"), "{err}");
+    assert!(
+        err.contains("log_bin") && err.contains("--log-bin"),
+        "{err}"
+    );
     db.finish().await;
 }

@@ -81,12 +81,18 @@ pub async fn check_server(conn: &mut MySqlConnection) -> Result<BinlogServer, Ca
             Engine::MySql => "binary logging is off (log_bin); remove --skip-log-bin / --disable-log-bin from the server's options and restart it",
         }));
     }
-    if !format.as_deref().is_some_and(|f| f.eq_ignore_ascii_case("ROW")) {
+    if !format
+        .as_deref()
+        .is_some_and(|f| f.eq_ignore_ascii_case("ROW"))
+    {
         return Err(setting(
             "binlog_format is not ROW; run SET PERSIST binlog_format = 'ROW' (MariaDB: SET GLOBAL binlog_format = 'ROW' and binlog_format = ROW in my.cnf)",
         ));
     }
-    if !image.as_deref().is_some_and(|f| f.eq_ignore_ascii_case("FULL")) {
+    if !image
+        .as_deref()
+        .is_some_and(|f| f.eq_ignore_ascii_case("FULL"))
+    {
         return Err(setting(
             "binlog_row_image is not FULL; run SET PERSIST binlog_row_image = 'FULL' (MariaDB: SET GLOBAL binlog_row_image = 'FULL' and in my.cnf)",
         ));
@@ -195,7 +201,9 @@ pub async fn server_logs(conn: &mut MySqlConnection) -> Result<Vec<(String, u64)
     ))
     .fetch_all(&mut *conn)
     .await
-    .map_err(CaptureError::db("listing the binary logs (SHOW BINARY LOGS)"))?;
+    .map_err(CaptureError::db(
+        "listing the binary logs (SHOW BINARY LOGS)",
+    ))?;
     let mut out = Vec::new();
     for row in rows {
         let size: u64 = row
@@ -219,14 +227,19 @@ pub fn bytes_behind(logs: &[(String, u64)], from: &Position) -> Option<u64> {
 }
 
 /// The reader's first checkpoint: the server's position now, unless one is there.
-pub async fn checkpoint_start(conn: &mut MySqlConnection, at: &Position) -> Result<(), CaptureError> {
+pub async fn checkpoint_start(
+    conn: &mut MySqlConnection,
+    at: &Position,
+) -> Result<(), CaptureError> {
     sqlx::query(include_str!("../../sql/binlog_checkpoint_start.sql"))
         .bind(READER)
         .bind(&at.file)
         .bind(at.pos)
         .execute(&mut *conn)
         .await
-        .map_err(CaptureError::db("recording the binlog reader's first checkpoint"))?;
+        .map_err(CaptureError::db(
+            "recording the binlog reader's first checkpoint",
+        ))?;
     Ok(())
 }
 
@@ -262,7 +275,9 @@ pub async fn checkpoint(conn: &mut MySqlConnection) -> Result<Option<Checkpoint>
         .bind(READER)
         .fetch_optional(&mut *conn)
         .await
-        .map_err(CaptureError::db("reading the binlog checkpoint (certyo_capture_binlog)"))?;
+        .map_err(CaptureError::db(
+            "reading the binlog checkpoint (certyo_capture_binlog)",
+        ))?;
     let Some(row) = row else { return Ok(None) };
     let d = || CaptureError::db("decoding the binlog checkpoint");
     Ok(Some(Checkpoint {
@@ -302,7 +317,7 @@ pub async fn advance_checkpoint(
         .bind(&to.file)
         .bind(to.pos)
         .bind(enqueued)
-        .bind(event_at)
+        .bind((event_at > 0).then_some(event_at))
         .bind(READER)
         .execute(&mut *conn)
         .await
@@ -389,9 +404,9 @@ pub async fn enqueue(
     for d in &change.decimals {
         q = q.bind(d.clone());
     }
-    q.execute(&mut *conn)
-        .await
-        .map_err(CaptureError::db("enqueueing a change read from the binary log"))?;
+    q.execute(&mut *conn).await.map_err(CaptureError::db(
+        "enqueueing a change read from the binary log",
+    ))?;
     Ok(())
 }
 
@@ -403,7 +418,10 @@ mod tests {
     fn versions_and_lag_bytes() {
         assert!(mysql_before_8_2("8.0.36"));
         assert!(!mysql_before_8_2("9.7.0"));
-        let logs = vec![("b.000001".to_string(), 1000), ("b.000002".to_string(), 500)];
+        let logs = vec![
+            ("b.000001".to_string(), 1000),
+            ("b.000002".to_string(), 500),
+        ];
         let at = Position {
             file: "b.000001".into(),
             pos: 900,

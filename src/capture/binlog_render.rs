@@ -232,7 +232,8 @@ impl BinlogTable {
             return false;
         }
         if let Some(names) = names {
-            if names.len() != self.cols.len() || names.iter().zip(&self.cols).any(|(n, c)| n != &c.name)
+            if names.len() != self.cols.len()
+                || names.iter().zip(&self.cols).any(|(n, c)| n != &c.name)
             {
                 return false;
             }
@@ -307,7 +308,11 @@ impl BinlogTable {
         }
     }
 
-    fn change(&self, row: &[Option<BinlogValue<'_>>], op: &'static str) -> Result<Change, RenderError> {
+    fn change(
+        &self,
+        row: &[Option<BinlogValue<'_>>],
+        op: &'static str,
+    ) -> Result<Change, RenderError> {
         if row.len() != self.cols.len() {
             return Err(RenderError::Shape);
         }
@@ -326,7 +331,10 @@ impl BinlogTable {
             first = false;
             json_string(&mut payload, &c.name);
             payload.push_str(": ");
-            if self.engine == Engine::MySql && matches!(c.decode, Decode::Decimal { .. }) && !c.digest {
+            if self.engine == Engine::MySql
+                && matches!(c.decode, Decode::Decimal { .. })
+                && !c.digest
+            {
                 decimals.push((text != "null").then(|| text.clone()));
             }
             payload.push_str(&text);
@@ -336,7 +344,9 @@ impl BinlogTable {
         let mut parts = Vec::with_capacity(self.key.len());
         for i in &self.key {
             let c = &self.cols[*i];
-            let v = row[*i].as_ref().ok_or(RenderError::NotFull(c.name.clone()))?;
+            let v = row[*i]
+                .as_ref()
+                .ok_or(RenderError::NotFull(c.name.clone()))?;
             parts.push(self.key_part(c, v, composite)?);
         }
         let record_id = if composite {
@@ -387,9 +397,7 @@ impl BinlogTable {
                 if f == f.round() && f.abs() < 1e15 {
                     format!("{}", f as i64)
                 } else {
-                    serde_json::Number::from_f64(f)
-                        .ok_or_else(bad)?
-                        .to_string()
+                    serde_json::Number::from_f64(f).ok_or_else(bad)?.to_string()
                 }
             }
             Decode::Date
@@ -435,7 +443,9 @@ impl BinlogTable {
     fn text_of(&self, c: &Col, v: &Value, payload: bool) -> Result<String, RenderError> {
         let bad = || RenderError::Value(c.name.clone());
         Ok(match (&c.decode, v) {
-            (Decode::Integer { unsigned, bits }, v) => integer(v, *unsigned, *bits).ok_or_else(bad)?,
+            (Decode::Integer { unsigned, bits }, v) => {
+                integer(v, *unsigned, *bits).ok_or_else(bad)?
+            }
             (Decode::Decimal { .. }, Value::Bytes(b)) => {
                 std::str::from_utf8(b).map_err(|_| bad())?.to_string()
             }
@@ -496,7 +506,12 @@ impl BinlogTable {
     }
 
     /// One key column's part of record_id (`render::key_part`).
-    fn key_part(&self, c: &Col, v: &BinlogValue<'_>, composite: bool) -> Result<String, RenderError> {
+    fn key_part(
+        &self,
+        c: &Col,
+        v: &BinlogValue<'_>,
+        composite: bool,
+    ) -> Result<String, RenderError> {
         let bad = || RenderError::Value(c.name.clone());
         let BinlogValue::Value(v) = v else {
             return Err(bad());
@@ -573,7 +588,11 @@ fn integer(v: &Value, unsigned: bool, bits: u32) -> Option<String> {
         Value::Int(i) => *i as u64,
         _ => return None,
     };
-    let mask: u64 = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let mask: u64 = if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
     let raw = raw & mask;
     Some(if unsigned {
         raw.to_string()
@@ -620,7 +639,10 @@ fn timestamp_parts(v: &Value) -> Option<(i64, u32)> {
 fn timestamp(sec: i64, us: u32, precision: u32, payload: bool) -> Option<String> {
     let (sep, suffix) = if payload { ("T", "Z") } else { (" ", "") };
     if sec == 0 && us == 0 {
-        return Some(format!("0000-00-00{sep}00:00:00{}{suffix}", fraction(0, precision)));
+        return Some(format!(
+            "0000-00-00{sep}00:00:00{}{suffix}",
+            fraction(0, precision)
+        ));
     }
     let t = chrono::DateTime::from_timestamp(sec, 0)?.naive_utc();
     Some(format!(
@@ -637,9 +659,9 @@ fn cp1252(b: u8) -> char {
     const HIGH: [char; 32] = [
         '\u{20AC}', '\u{81}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}',
         '\u{2021}', '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{8D}',
-        '\u{017D}', '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}',
-        '\u{2022}', '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}',
-        '\u{0153}', '\u{9D}', '\u{017E}', '\u{0178}',
+        '\u{017D}', '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}',
+        '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}',
+        '\u{9D}', '\u{017E}', '\u{0178}',
     ];
     match b {
         0x80..=0x9f => HIGH[(b - 0x80) as usize],
@@ -724,10 +746,19 @@ mod tests {
 
     #[test]
     fn unsigned_integers_from_signed_images() {
-        assert_eq!(integer(&Value::Int(-1), true, 64).as_deref(), Some("18446744073709551615"));
+        assert_eq!(
+            integer(&Value::Int(-1), true, 64).as_deref(),
+            Some("18446744073709551615")
+        );
         assert_eq!(integer(&Value::Int(-1), true, 8).as_deref(), Some("255"));
         assert_eq!(integer(&Value::Int(-1), false, 8).as_deref(), Some("-1"));
-        assert_eq!(integer(&Value::Int(8388608), false, 24).as_deref(), Some("-8388608"));
-        assert_eq!(integer(&Value::Int(i64::MIN), false, 64).as_deref(), Some("-9223372036854775808"));
+        assert_eq!(
+            integer(&Value::Int(8388608), false, 24).as_deref(),
+            Some("-8388608")
+        );
+        assert_eq!(
+            integer(&Value::Int(i64::MIN), false, 64).as_deref(),
+            Some("-9223372036854775808")
+        );
     }
 }

@@ -144,11 +144,7 @@ pub struct BinlogReader {
 }
 
 impl BinlogReader {
-    pub fn new(
-        pool: MySqlPool,
-        db: DbConfig,
-        cfg: BinlogConfig,
-    ) -> Result<Self, ConfigError> {
+    pub fn new(pool: MySqlPool, db: DbConfig, cfg: BinlogConfig) -> Result<Self, ConfigError> {
         if cfg.batch == 0 || cfg.batch > 10_000 {
             return Err(ConfigError::Invalid {
                 name: "binlog batch",
@@ -346,7 +342,12 @@ impl BinlogReader {
         })?;
         match data {
             Some(EventData::RotateEvent(r)) => {
-                s.file = r.name().into_owned();
+                let raw = r.name();
+                // The stream's first (fake) rotate names the file requested; on MariaDB
+                // its name is followed by checksum bytes (it precedes the format event).
+                if !raw.starts_with(s.file.as_str()) {
+                    s.file = file_name(&raw);
+                }
                 if s.txn.is_empty() && s.end.is_none() && s.done.is_empty() {
                     // Nothing open: the checkpoint may move to the new file.
                     s.end = Some((
@@ -560,10 +561,32 @@ impl BinlogReader {
     }
 }
 
+/// A binary log file name as the server lists it: `base.NNNNNN`. MariaDB's fake rotate
+/// event (the first of a stream) carries its checksum after the name; the digits after
+/// the last dot end the name.
+fn file_name(raw: &str) -> String {
+    let end = raw
+        .find(|c: char| !c.is_ascii_graphic())
+        .unwrap_or(raw.len());
+    let raw = &raw[..end];
+    match raw.rfind('.') {
+        Some(dot) => {
+            let digits: String = raw[dot + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            format!("{}.{digits}", &raw[..dot])
+        }
+        None => raw.to_string(),
+    }
+}
+
 fn image(
     row: &mysql_async::binlog::row::BinlogRow,
 ) -> Vec<Option<mysql_async::binlog::value::BinlogValue<'static>>> {
-    (0..row.len()).map(|i| row.as_ref(i).map(|v| v.clone().into_owned())).collect()
+    (0..row.len())
+        .map(|i| row.as_ref(i).map(|v| v.clone().into_owned()))
+        .collect()
 }
 
 fn map_types(tme: &TableMapEvent<'_>) -> Vec<(ColumnType, Vec<u8>)> {
