@@ -340,6 +340,17 @@ async fn a_reader_lost_mid_batch_is_resumed_without_loss_or_double() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 300, "no record inserted twice");
+    // `status` shows the table's source and the reader's position and lag.
+    let out = common::process::run(
+        common::process::command(&["status", "--database-url", &db.url]),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.stdout.contains("binlog reader: checkpoint") && out.stdout.contains("binlog"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
     db.finish().await;
 }
 
