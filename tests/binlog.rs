@@ -428,3 +428,148 @@ async fn a_server_without_binary_logging_is_refused() {
     );
     db.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_the_binlog_leader_mid_stream_is_taken_over_without_loss_or_double() {
+    use certyo_queue::emulator::{self, EmulatorConfig};
+    use common::process::Worker;
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    let emu = emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
+    let args = ["--leader-check-interval", "1s"];
+    let mut a = Worker::spawn_with_scheduled("binlog-a", &db.url, &emu.url(), &args);
+    let mut b = Worker::spawn_with_scheduled("binlog-b", &db.url, &emu.url(), &args);
+    let leads = |w: &Worker| {
+        w.stderr()
+            .lines()
+            .any(|l| l.contains("leader.elected") && l.contains("certyo_queue.binlog."))
+    };
+    let mut next = 0i64;
+    let mut killed = false;
+    while next < 3000 {
+        let values: Vec<String> = (next..next + 50)
+            .map(|i| format!("({i}, 'k', {i})"))
+            .collect();
+        db.exec(&format!(
+            "INSERT INTO items (id, name, qty) VALUES {}",
+            values.join(",")
+        ))
+        .await;
+        next += 50;
+        if !killed && next >= 1000 {
+            common::wait_until(Duration::from_secs(30), "a binlog leader", || async {
+                leads(&a) || leads(&b)
+            })
+            .await;
+            if leads(&a) {
+                a.kill9();
+            } else {
+                b.kill9();
+            }
+            killed = true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let survivor = if a.is_running() { &mut a } else { &mut b };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while emu.inspect().records.len() < 3000 {
+        assert!(
+            Instant::now() < deadline,
+            "{} of 3000 records reached the API; survivor's log:\n{}",
+            emu.inspect().records.len(),
+            survivor.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Let write-backs land: they must not be captured again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    survivor.assert_running();
+    assert!(leads(survivor), "the survivor took the binlog reader over");
+    let rows = db.queued("items").await;
+    assert_eq!(
+        rows.len(),
+        3000,
+        "each insert queued exactly once (write-back not captured)"
+    );
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3000, "no record queued twice");
+    survivor.term();
+    let _ = survivor.wait_exit(Duration::from_secs(20)).await;
+    emu.stop().await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alter_table_is_followed_and_a_lost_connection_is_resumed() {
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    let reader = db.reader(Duration::from_millis(200));
+    db.exec("INSERT INTO items (id, qty) VALUES (1, 1)").await;
+    read_until(&db, &reader, "items", 1).await;
+    // ADD COLUMN while the reader is caught up: followed without a restart.
+    db.exec("ALTER TABLE items ADD COLUMN note VARCHAR(10) NULL")
+        .await;
+    db.exec("INSERT INTO items (id, qty, note) VALUES (2, 2, 'x')")
+        .await;
+    read_until(&db, &reader, "items", 2).await;
+    let rows = db.queued("items").await;
+    let payload: serde_json::Value = serde_json::from_str(&rows[1].2).expect("payload JSON");
+    assert_eq!(payload["note"], "x", "{payload}");
+    // The replication connection is killed (network loss, server-side KILL): the next
+    // run reconnects from the checkpoint.
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("processlist");
+    assert!(!ids.is_empty(), "a binlog dump thread is connected");
+    for id in ids {
+        db.exec(&format!("KILL {id}")).await;
+    }
+    db.exec("UPDATE items SET qty = 3 WHERE id = 1").await;
+    let stop = CancellationToken::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while db.queued("items").await.len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "not resumed after the connection was killed"
+        );
+        let _ = reader.run_once(&stop).await;
+    }
+    // DROP COLUMN with the reader behind it: the old events do not fit the new shape;
+    // the reader stops with an error naming the table, enqueueing nothing wrong.
+    db.exec("INSERT INTO items (id, qty, note) VALUES (4, 4, 'y')")
+        .await;
+    db.exec("ALTER TABLE items DROP COLUMN note").await;
+    let mut err = None;
+    for _ in 0..10 {
+        if let Err(e) = reader.run_once(&stop).await {
+            err = Some(e.to_string());
+            break;
+        }
+    }
+    let err = err.expect("the reader stops at events older than the ALTER");
+    assert!(
+        err.contains("`items`") && err.contains("ALTER TABLE"),
+        "{err}"
+    );
+    assert_eq!(
+        db.queued("items").await.len(),
+        3,
+        "nothing enqueued from the old shape"
+    );
+    db.finish().await;
+}
