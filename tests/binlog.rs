@@ -573,3 +573,69 @@ async fn alter_table_is_followed_and_a_lost_connection_is_resumed() {
     );
     db.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_restart_is_survived_from_the_checkpoint() {
+    let mut server = common::process::ThrowawayServer::start_with(
+        &["--log-bin=binlog", "--binlog-format=ROW", "--server-id=1"],
+        &["--binlog-row-metadata=FULL"],
+    )
+    .await;
+    let url = server.url();
+    let cfg = DbConfig::parse(&url).expect("url");
+    let pool = certyo_queue::db::connect(&cfg, 4).await.expect("connect");
+    {
+        let mut conn = pool.acquire().await.expect("connection");
+        certyo_queue::schema::apply(&mut conn)
+            .await
+            .expect("schema");
+    }
+    let db = BinlogDb {
+        engine: common::run_engine().await,
+        url: url.clone(),
+        pool,
+        _server: None,
+    };
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    let reader = db.reader(Duration::from_millis(200));
+    for i in 0..10 {
+        db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})"))
+            .await;
+    }
+    read_until(&db, &reader, "items", 10).await;
+    // A crash of the server (SIGKILL; InnoDB recovers, the binary log goes on in a new
+    // file) while the reader streams.
+    server.kill9();
+    let _ = reader.run_once(&CancellationToken::new()).await;
+    server.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match sqlx::query("SELECT 1").execute(&db.pool).await {
+            Ok(_) => break,
+            Err(e) => assert!(Instant::now() < deadline, "server back: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for i in 10..20 {
+        db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})"))
+            .await;
+    }
+    let stop = CancellationToken::new();
+    while db.queued("items").await.len() < 20 {
+        assert!(
+            Instant::now() < deadline,
+            "not resumed after the restart: {} rows; last error: {:?}",
+            db.queued("items").await.len(),
+            reader.run_once(&stop).await.err().map(|e| e.to_string())
+        );
+        let _ = reader.run_once(&stop).await;
+    }
+    let _ = reader.run_once(&stop).await;
+    let rows = db.queued("items").await;
+    assert_eq!(rows.len(), 20, "nothing lost, nothing doubled");
+    server.stop().await;
+}
