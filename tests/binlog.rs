@@ -561,16 +561,32 @@ async fn alter_table_is_followed_and_a_lost_connection_is_resumed() {
             break;
         }
     }
-    let err = err.expect("the reader stops at events older than the ALTER");
-    assert!(
-        err.contains("`items`") && err.contains("ALTER TABLE"),
-        "{err}"
-    );
-    assert_eq!(
-        db.queued("items").await.len(),
-        3,
-        "nothing enqueued from the old shape"
-    );
+    // Either the reader stops with an error naming the table, or (when it could still
+    // decode the old events with their own shape, seen on MySQL 9.7) the payload is the
+    // one the trigger would have written: never a payload of the wrong shape.
+    let now = db.queued("items").await;
+    match err {
+        Some(err) => {
+            assert!(
+                err.contains("`items`") && err.contains("ALTER TABLE"),
+                "{err}"
+            );
+            assert_eq!(
+                now.len(),
+                3,
+                "nothing enqueued from the old shape: {now:#?}"
+            );
+        }
+        None => {
+            assert_eq!(now.len(), 4, "{now:#?}");
+            let p: serde_json::Value = serde_json::from_str(&now[3].2).expect("payload JSON");
+            assert_eq!(
+                p,
+                serde_json::json!({"id": 4, "qty": 4, "note": "y"}),
+                "{now:#?}"
+            );
+        }
+    }
     db.finish().await;
 }
 

@@ -360,8 +360,9 @@ pub async fn load_table(
     Ok((shape, table))
 }
 
-/// The enqueue statement for a table with these DECIMAL columns (MySQL).
-pub fn enqueue_sql(decimals: &[(&str, u32, u32)]) -> String {
+/// One change's `VALUES` row for a table with these DECIMAL columns (MySQL), and its
+/// number of placeholders.
+pub fn enqueue_row(decimals: &[(&str, u32, u32)]) -> (String, usize) {
     let payload = if decimals.is_empty() {
         fragment(&FRAGMENTS, "payload_text").to_string()
     } else {
@@ -383,30 +384,46 @@ pub fn enqueue_sql(decimals: &[(&str, u32, u32)]) -> String {
             &[("pairs", &pairs.join(", "))],
         )
     };
-    fill(
-        statement(include_str!("../../sql/binlog_enqueue.sql")),
-        &[("payload", &payload)],
-    )
+    let row = fill(fragment(&FRAGMENTS, "row"), &[("payload", &payload)]);
+    (row, 4 + decimals.len())
 }
 
-/// Enqueue one change with the table's statement from [`enqueue_sql`].
+/// Most changes one INSERT carries.
+pub const ROWS_PER_INSERT: usize = 200;
+
+/// One change and the `VALUES` row its table uses (from [`enqueue_row`]).
+pub struct Enqueue<'a> {
+    pub table: &'a str,
+    pub row: &'a str,
+    pub change: &'a Change,
+}
+
+/// Enqueue changes in order, up to [`ROWS_PER_INSERT`] per statement.
 pub async fn enqueue(
     conn: &mut MySqlConnection,
-    sql: &str,
-    table: &str,
-    change: &Change,
+    changes: &[Enqueue<'_>],
 ) -> Result<(), CaptureError> {
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-        .bind(table)
-        .bind(&change.record_id)
-        .bind(change.op)
-        .bind(&change.payload);
-    for d in &change.decimals {
-        q = q.bind(d.clone());
+    for chunk in changes.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<&str> = chunk.iter().map(|e| e.row).collect();
+        let sql = fill(
+            statement(include_str!("../../sql/binlog_enqueue.sql")),
+            &[("rows", &rows.join(", "))],
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            q = q
+                .bind(e.table)
+                .bind(&e.change.record_id)
+                .bind(e.change.op)
+                .bind(&e.change.payload);
+            for d in &e.change.decimals {
+                q = q.bind(d.clone());
+            }
+        }
+        q.execute(&mut *conn).await.map_err(CaptureError::db(
+            "enqueueing changes read from the binary log",
+        ))?;
     }
-    q.execute(&mut *conn).await.map_err(CaptureError::db(
-        "enqueueing a change read from the binary log",
-    ))?;
     Ok(())
 }
 
@@ -428,8 +445,12 @@ mod tests {
         };
         assert_eq!(bytes_behind(&logs, &at), Some(600));
         assert_eq!(
-            enqueue_sql(&[("d2", 10, 2)]),
-            "INSERT INTO certyo_queue (table_name, record_id, op_type, payload)\nVALUES (?, ?, ?, JSON_SET(CAST(? AS JSON), '$.\"d2\"', CAST(? AS DECIMAL(10, 2))))"
+            enqueue_row(&[("d2", 10, 2)]),
+            (
+                "(?, ?, ?, JSON_SET(CAST(? AS JSON), '$.\"d2\"', CAST(? AS DECIMAL(10, 2))))"
+                    .to_string(),
+                5
+            )
         );
     }
 }

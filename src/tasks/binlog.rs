@@ -53,6 +53,8 @@ pub struct BinlogConfig {
     pub batch: usize,
     /// How long a run streams before it hands back to the leader loop (default 5 s).
     pub run_for: Duration,
+    /// Longest a committed change waits for its batch to fill (default 20 ms).
+    pub max_delay: Duration,
 }
 
 impl Default for BinlogConfig {
@@ -61,6 +63,7 @@ impl Default for BinlogConfig {
             server_id: None,
             batch: 1000,
             run_for: Duration::from_secs(5),
+            max_delay: Duration::from_millis(20),
         }
     }
 }
@@ -101,7 +104,8 @@ const ER_MASTER_FATAL_ERROR_READING_BINLOG: u16 = 1236;
 struct Entry {
     name: String,
     table: BinlogTable,
-    sql: String,
+    /// This table's `VALUES` row of `sql/binlog_enqueue.sql`.
+    row: String,
 }
 
 /// A change and the table it goes to.
@@ -131,6 +135,8 @@ struct Session {
     last_event_ts: u32,
     /// Passed boundaries without changes since the last write (written at most each second).
     idle_since_write: Instant,
+    /// When the oldest committed change not enqueued yet was read.
+    done_since: Option<Instant>,
 }
 
 /// The reader job.
@@ -235,7 +241,13 @@ impl BinlogReader {
                 Ok(Some(Err(e))) => return Err(self.stream_error(s, e).into()),
                 Ok(Some(Ok(event))) => {
                     self.handle(s, &event).await?;
-                    if s.done.len() >= self.cfg.batch {
+                    if !s.done.is_empty() && s.done_since.is_none() {
+                        s.done_since = Some(Instant::now());
+                    }
+                    let due = s
+                        .done_since
+                        .is_some_and(|t| t.elapsed() >= self.cfg.max_delay);
+                    if s.done.len() >= self.cfg.batch || due {
                         enqueued += self.flush(s, false).await?;
                         let lag = (chrono::Utc::now().timestamp() - i64::from(s.last_event_ts))
                             .max(0) as f64;
@@ -322,6 +334,7 @@ impl BinlogReader {
             end: None,
             last_event_ts: 0,
             idle_since_write: Instant::now(),
+            done_since: None,
         }))
     }
 
@@ -497,11 +510,11 @@ impl BinlogReader {
             }
             .into());
         }
-        let sql = capture_binlog::enqueue_sql(&table.decimal_columns());
+        let (row, _) = capture_binlog::enqueue_row(&table.decimal_columns());
         let entry = Arc::new(Entry {
             name: name.to_string(),
             table,
-            sql,
+            row,
         });
         s.tables.insert(name.to_string(), entry.clone());
         Ok(entry)
@@ -542,15 +555,23 @@ impl BinlogReader {
             }
             .into());
         }
-        for p in &s.done {
-            capture_binlog::enqueue(&mut tx, &p.table.sql, &p.table.name, &p.change).await?;
-        }
+        let changes: Vec<capture_binlog::Enqueue<'_>> = s
+            .done
+            .iter()
+            .map(|p| capture_binlog::Enqueue {
+                table: &p.table.name,
+                row: &p.table.row,
+                change: &p.change,
+            })
+            .collect();
+        capture_binlog::enqueue(&mut tx, &changes).await?;
         let n = s.done.len() as u64;
         capture_binlog::advance_checkpoint(&mut tx, &end, n, ts).await?;
         tx.commit()
             .await
             .map_err(CaptureError::db("committing a binlog enqueue transaction"))?;
         s.done.clear();
+        s.done_since = None;
         s.start = end;
         s.end = None;
         s.idle_since_write = Instant::now();
