@@ -549,11 +549,16 @@ async fn alter_table_is_followed_and_a_lost_connection_is_resumed() {
         );
         let _ = reader.run_once(&stop).await;
     }
-    // DROP COLUMN with the reader behind it: the old events do not fit the new shape;
-    // the reader stops with an error naming the table, enqueueing nothing wrong.
+    // DROP COLUMN with the reader behind it, and the table's old shape not known to it
+    // (a reader started after the ALTER, e.g. after a takeover; a reader that still has
+    // the old shape in hand decodes the old events with it): the old events do not fit
+    // the new shape, so the reader stops with an error naming the table, enqueueing
+    // nothing from them.
+    drop(reader);
     db.exec("INSERT INTO items (id, qty, note) VALUES (4, 4, 'y')")
         .await;
     db.exec("ALTER TABLE items DROP COLUMN note").await;
+    let reader = db.reader(Duration::from_millis(200));
     let mut err = None;
     for _ in 0..10 {
         if let Err(e) = reader.run_once(&stop).await {
@@ -561,32 +566,19 @@ async fn alter_table_is_followed_and_a_lost_connection_is_resumed() {
             break;
         }
     }
-    // Either the reader stops with an error naming the table, or (when it could still
-    // decode the old events with their own shape, seen on MySQL 9.7) the payload is the
-    // one the trigger would have written: never a payload of the wrong shape.
     let now = db.queued("items").await;
-    match err {
-        Some(err) => {
-            assert!(
-                err.contains("`items`") && err.contains("ALTER TABLE"),
-                "{err}"
-            );
-            assert_eq!(
-                now.len(),
-                3,
-                "nothing enqueued from the old shape: {now:#?}"
-            );
-        }
-        None => {
-            assert_eq!(now.len(), 4, "{now:#?}");
-            let p: serde_json::Value = serde_json::from_str(&now[3].2).expect("payload JSON");
-            assert_eq!(
-                p,
-                serde_json::json!({"id": 4, "qty": 4, "note": "y"}),
-                "{now:#?}"
-            );
-        }
-    }
+    let err = err.unwrap_or_else(|| {
+        panic!("the reader stops at events older than the ALTER; queue: {now:#?}")
+    });
+    assert!(
+        err.contains("`items`") && err.contains("ALTER TABLE"),
+        "{err}"
+    );
+    assert_eq!(
+        now.len(),
+        3,
+        "nothing enqueued from the old shape: {now:#?}"
+    );
     db.finish().await;
 }
 

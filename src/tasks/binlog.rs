@@ -53,7 +53,7 @@ pub struct BinlogConfig {
     pub batch: usize,
     /// How long a run streams before it hands back to the leader loop (default 5 s).
     pub run_for: Duration,
-    /// Longest a committed change waits for its batch to fill (default 20 ms).
+    /// Longest a committed change waits for its batch to fill (default 10 ms).
     pub max_delay: Duration,
 }
 
@@ -63,7 +63,7 @@ impl Default for BinlogConfig {
             server_id: None,
             batch: 1000,
             run_for: Duration::from_secs(5),
-            max_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(10),
         }
     }
 }
@@ -423,21 +423,26 @@ impl BinlogReader {
                 }
             }
             Some(EventData::XidEvent(_)) => self.commit(s, end),
-            Some(EventData::QueryEvent(q)) => {
-                let text = q.query();
-                let t = text.trim();
-                if t.eq_ignore_ascii_case("BEGIN") {
+            Some(EventData::QueryEvent(q)) => match query_kind(&q.query()) {
+                QueryKind::Begin => s.txn.clear(),
+                QueryKind::Commit => self.commit(s, end),
+                QueryKind::Rollback => {
                     s.txn.clear();
-                } else if t.eq_ignore_ascii_case("COMMIT") {
                     self.commit(s, end);
-                } else {
-                    // DDL (its own transaction): shapes are read again at the next table
-                    // map; the registry too (migrate may have changed tables).
+                }
+                QueryKind::Ddl => {
+                    // Its own transaction: shapes are read again at the next table map;
+                    // the registry too (migrate may have changed tables).
                     s.tables.clear();
                     s.maps.clear();
                     self.commit(s, end);
                 }
-            }
+                QueryKind::Other => {
+                    if s.txn.is_empty() {
+                        self.commit(s, end);
+                    }
+                }
+            },
             _ => {}
         }
         Ok(())
@@ -582,6 +587,31 @@ impl BinlogReader {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QueryKind {
+    /// `BEGIN` (MySQL), `START TRANSACTION` (MariaDB's GTID event as old replicas see it).
+    Begin,
+    Commit,
+    Rollback,
+    /// A statement that may change a table's shape.
+    Ddl,
+    Other,
+}
+
+fn query_kind(q: &str) -> QueryKind {
+    let mut words = q.split_whitespace().map(|w| w.to_ascii_uppercase());
+    match words.next().as_deref() {
+        Some("BEGIN") => QueryKind::Begin,
+        Some("START") => QueryKind::Begin,
+        Some("COMMIT") => QueryKind::Commit,
+        Some("ROLLBACK") => QueryKind::Rollback,
+        Some("ALTER" | "CREATE" | "DROP" | "RENAME" | "TRUNCATE" | "OPTIMIZE" | "REPAIR") => {
+            QueryKind::Ddl
+        }
+        _ => QueryKind::Other,
+    }
+}
+
 /// A binary log file name as the server lists it: `base.NNNNNN`. MariaDB's fake rotate
 /// event (the first of a stream) carries its checksum after the name; the digits after
 /// the last dot end the name.
@@ -699,4 +729,20 @@ fn replication_opts(db: &DbConfig) -> Result<mysql_async::Opts, ConfigError> {
         }
     }
     Ok(b.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_events_and_file_names() {
+        assert_eq!(query_kind("START TRANSACTION"), QueryKind::Begin);
+        assert_eq!(query_kind("BEGIN"), QueryKind::Begin);
+        assert_eq!(query_kind("COMMIT"), QueryKind::Commit);
+        assert_eq!(query_kind("alter table t add column c int"), QueryKind::Ddl);
+        assert_eq!(query_kind("SAVEPOINT a"), QueryKind::Other);
+        assert_eq!(file_name("binlog.000001\u{fffd}x.1"), "binlog.000001");
+        assert_eq!(file_name("mysql-bin.000042"), "mysql-bin.000042");
+    }
 }
