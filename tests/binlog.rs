@@ -647,3 +647,59 @@ async fn a_database_restart_is_survived_from_the_checkpoint() {
     assert_eq!(rows.len(), 20, "nothing lost, nothing doubled");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_of_a_binlog_table_queues_history_and_the_stream_goes_on() {
+    use certyo_queue::ops::backfill::{self, BackfillConfig};
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    db.exec("INSERT INTO items (id, qty) VALUES (1, 1), (2, 2), (3, 3)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    let reader = db.reader(Duration::from_millis(200));
+    // History from before the capture started is backfill's, not the reader's.
+    reader
+        .run_once(&CancellationToken::new())
+        .await
+        .expect("reader run");
+    assert!(
+        db.queued("items").await.is_empty(),
+        "history is not read from the log"
+    );
+    let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
+    let report = backfill::run(
+        &db.pool,
+        &name,
+        "items",
+        &BackfillConfig::default(),
+        &CancellationToken::new(),
+        &mut |_| {},
+    )
+    .await
+    .expect("backfill of a binlog-captured table");
+    assert_eq!(report.enqueued_now, 3, "{report:?}");
+    db.exec("INSERT INTO items (id, qty) VALUES (4, 4)").await;
+    db.exec("UPDATE items SET qty = 10 WHERE id = 1").await;
+    read_until(&db, &reader, "items", 5).await;
+    let ops: Vec<(String, String)> = db
+        .queued("items")
+        .await
+        .into_iter()
+        .map(|(op, id, _)| (op, id))
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("upsert", "1"),
+        ("upsert", "2"),
+        ("upsert", "3"),
+        ("insert", "4"),
+        ("update", "1"),
+    ]
+    .iter()
+    .map(|(o, i)| (o.to_string(), i.to_string()))
+    .collect();
+    assert_eq!(ops, want);
+    db.finish().await;
+}
