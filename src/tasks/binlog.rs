@@ -96,6 +96,9 @@ pub enum BinlogError {
     },
 }
 
+/// How often a reader with no binlog-captured table looks at the registry again.
+const IDLE_RECHECK: Duration = Duration::from_secs(2);
+
 /// MySQL and MariaDB: "Could not find first log file name in binary log index file" and
 /// other fatal dump errors.
 const ER_MASTER_FATAL_ERROR_READING_BINLOG: u16 = 1236;
@@ -181,13 +184,19 @@ impl BinlogReader {
     }
 
     /// Stream for up to `run_for` (or until `stop`), enqueueing what commits. Returns the
-    /// changes enqueued. Nothing to do (no binlog-captured table) returns at once.
+    /// changes enqueued. With no binlog-captured table it returns after a short wait;
+    /// after an error it waits up to `run_for` before returning it (the leader loop
+    /// calls again at once).
     pub async fn run_once(&self, stop: &CancellationToken) -> Result<u64, TaskError> {
         let mut guard = self.session.lock().await;
         let result = self.run_locked(&mut guard, stop).await;
         if result.is_err() {
             if let Some(s) = guard.take() {
                 let _ = s.stream.close().await;
+            }
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = tokio::time::sleep(self.cfg.run_for) => {}
             }
         }
         result
@@ -201,7 +210,15 @@ impl BinlogReader {
         if slot.is_none() {
             match self.open().await? {
                 Some(s) => *slot = Some(s),
-                None => return Ok(0),
+                None => {
+                    // Nothing captured from the binary log: look again in a while (the
+                    // leader loop calls again at once).
+                    tokio::select! {
+                        _ = stop.cancelled() => {}
+                        _ = tokio::time::sleep(self.cfg.run_for.min(IDLE_RECHECK)) => {}
+                    }
+                    return Ok(0);
+                }
             }
         }
         let Some(s) = slot.as_mut() else {
