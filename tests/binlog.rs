@@ -703,3 +703,89 @@ async fn backfill_of_a_binlog_table_queues_history_and_the_stream_goes_on() {
     assert_eq!(ops, want);
     db.finish().await;
 }
+
+/// Each missing server setting and privilege is refused by `migrate --capture binlog`
+/// with the fix in the message (one throwaway server, its globals changed in turn).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_missing_setting_and_privilege_is_refused_with_the_fix() {
+    let server = common::process::ThrowawayServer::start_with(
+        &["--log-bin=binlog", "--binlog-format=ROW", "--server-id=1"],
+        &["--binlog-row-metadata=FULL"],
+    )
+    .await;
+    let engine = common::run_engine().await;
+    let url = server.url();
+    let admin = certyo_queue::db::connect(&DbConfig::parse(&url).expect("url"), 1)
+        .await
+        .expect("connect");
+    let exec = |sql: String| {
+        let admin = admin.clone();
+        async move {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    };
+    exec("CREATE TABLE items (id INT PRIMARY KEY)".into()).await;
+    // A fresh pool per attempt: a session reads the globals when it connects.
+    let refusal = |url: String| async move {
+        let pool = certyo_queue::db::connect(&DbConfig::parse(&url).expect("url"), 1)
+            .await
+            .expect("connect");
+        let r = migrate::run(&pool, &plan(&["items"], Source::Binlog)).await;
+        pool.close().await;
+        r.err().map(|e| e.to_string())
+    };
+    let mut cases: Vec<(&str, &str, &str)> = vec![
+        (
+            "SET GLOBAL binlog_format = 'STATEMENT'",
+            "SET GLOBAL binlog_format = 'ROW'",
+            "binlog_format = 'ROW'",
+        ),
+        (
+            "SET GLOBAL binlog_row_image = 'MINIMAL'",
+            "SET GLOBAL binlog_row_image = 'FULL'",
+            "binlog_row_image = 'FULL'",
+        ),
+    ];
+    if engine == Engine::MySql {
+        cases.push((
+            "SET GLOBAL binlog_row_metadata = 'MINIMAL'",
+            "SET GLOBAL binlog_row_metadata = 'FULL'",
+            "binlog_row_metadata = 'FULL'",
+        ));
+    }
+    for (break_it, fix, says) in cases {
+        exec(break_it.into()).await;
+        let err = refusal(url.clone())
+            .await
+            .unwrap_or_else(|| panic!("{break_it}: not refused"));
+        assert!(err.contains(says), "{break_it}: {err}");
+        exec(fix.into()).await;
+    }
+    // Privileges: one user without REPLICATION SLAVE, one without REPLICATION CLIENT.
+    let client_privilege = match engine {
+        Engine::MySql => "REPLICATION CLIENT",
+        Engine::MariaDb => "BINLOG MONITOR",
+    };
+    for (user, grant, says) in [
+        ("no_slave", client_privilege, "REPLICATION SLAVE"),
+        ("no_client", "REPLICATION SLAVE", "REPLICATION CLIENT"),
+    ] {
+        exec(format!(
+            "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'pw'"
+        ))
+        .await;
+        exec(format!("GRANT ALL ON `shop`.* TO '{user}'@'127.0.0.1'")).await;
+        exec(format!("GRANT {grant} ON *.* TO '{user}'@'127.0.0.1'")).await;
+        let err = refusal(url.replacen("cq:cq@", &format!("{user}:pw@"), 1))
+            .await
+            .unwrap_or_else(|| panic!("{user}: not refused"));
+        assert!(err.contains(says) && err.contains("GRANT"), "{user}: {err}");
+    }
+    // Everything in place: accepted.
+    assert_eq!(refusal(url.clone()).await, None);
+    admin.close().await;
+    drop(server);
+}
