@@ -701,6 +701,27 @@ async fn backfill_of_a_binlog_table_queues_history_and_the_stream_goes_on() {
     .map(|(o, i)| (o.to_string(), i.to_string()))
     .collect();
     assert_eq!(ops, want);
+    // REPLACE of an existing row and of a new one: the server logs the first as an
+    // update in place or as delete + insert; either way the record's last event carries
+    // the new row, and the new record is an insert.
+    db.exec("REPLACE INTO items (id, qty) VALUES (1, 100), (9, 9)")
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let stop = CancellationToken::new();
+    loop {
+        let rows = db.queued("items").await;
+        let last_1 = rows.iter().rev().find(|r| r.1 == "1").cloned();
+        let nine = rows.iter().find(|r| r.1 == "9").cloned();
+        if let (Some(last_1), Some(nine)) = (last_1, nine) {
+            let p: serde_json::Value = serde_json::from_str(&last_1.2).expect("payload JSON");
+            assert_eq!(p["qty"], 100, "{rows:#?}");
+            assert!(last_1.0 == "update" || last_1.0 == "insert", "{rows:#?}");
+            assert_eq!(nine.0, "insert", "{rows:#?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "REPLACE not captured: {rows:#?}");
+        reader.run_once(&stop).await.expect("reader run");
+    }
     db.finish().await;
 }
 

@@ -96,6 +96,9 @@ pub enum BinlogError {
     },
 }
 
+/// A stream no run used for `run_for` plus this long is closed.
+const IDLE_CLOSE: Duration = Duration::from_secs(5);
+
 /// How often a reader with no binlog-captured table looks at the registry again.
 const IDLE_RECHECK: Duration = Duration::from_secs(2);
 
@@ -150,6 +153,11 @@ pub struct BinlogReader {
     db: DbConfig,
     cfg: BinlogConfig,
     session: Arc<tokio::sync::Mutex<Option<Session>>>,
+    /// When the last run ended; the idle watchdog closes a stream no run has used for
+    /// a while (this process is no longer leader: the replication connection must go,
+    /// MariaDB refuses a second one with the same server_id).
+    last_run: Arc<std::sync::Mutex<Instant>>,
+    watchdog: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl BinlogReader {
@@ -169,7 +177,43 @@ impl BinlogReader {
             db,
             cfg,
             session: Arc::default(),
+            last_run: Arc::new(std::sync::Mutex::new(Instant::now())),
+            watchdog: Arc::default(),
         })
+    }
+
+    /// Close the stream once no run has used it for `run_for` + [`IDLE_CLOSE`].
+    fn start_watchdog(&self) {
+        if self
+            .watchdog
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let session = Arc::downgrade(&self.session);
+        let last_run = self.last_run.clone();
+        let limit = self.cfg.run_for + IDLE_CLOSE;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                let Some(strong) = session.upgrade() else {
+                    return;
+                };
+                let idle = last_run.lock().map(|t| t.elapsed()).unwrap_or_default();
+                if idle < limit {
+                    continue;
+                }
+                let taken = match strong.try_lock() {
+                    Ok(mut slot) => slot.take(),
+                    Err(_) => None,
+                };
+                drop(strong);
+                if let Some(s) = taken {
+                    tracing::info!(idle_s = idle.as_secs(), "binlog.idle_close: no run for a while (not leader any more?): replication connection closed");
+                    let _ = s.stream.close().await;
+                }
+            }
+        });
     }
 
     /// The server_id this reader registers with: as configured, else a stable number
@@ -188,6 +232,7 @@ impl BinlogReader {
     /// after an error it waits up to `run_for` before returning it (the leader loop
     /// calls again at once).
     pub async fn run_once(&self, stop: &CancellationToken) -> Result<u64, TaskError> {
+        self.start_watchdog();
         let mut guard = self.session.lock().await;
         let result = self.run_locked(&mut guard, stop).await;
         if result.is_err() {
@@ -198,6 +243,9 @@ impl BinlogReader {
                 _ = stop.cancelled() => {}
                 _ = tokio::time::sleep(self.cfg.run_for) => {}
             }
+        }
+        if let Ok(mut t) = self.last_run.lock() {
+            *t = Instant::now();
         }
         result
     }
