@@ -21,6 +21,8 @@
 //! - Only names found in information_schema and free of quotes, backslashes and control
 //!   characters are ever quoted into SQL.
 
+pub mod binlog;
+pub mod binlog_render;
 pub mod introspect;
 pub mod poll;
 pub mod registry;
@@ -97,6 +99,16 @@ pub enum CaptureError {
         column: String,
         create_index: String,
     },
+    #[error("binlog capture: {0}")]
+    BinlogSetting(String),
+    #[error("table `{table}`: column `{column}` has type {column_type}, which binlog capture cannot render exactly like the triggers yet; capture this table with `migrate --table {table} --capture trigger` (or --capture poll)")]
+    BinlogUnsupported {
+        table: String,
+        column: String,
+        column_type: String,
+    },
+    #[error("table `{table}` is captured by {from}; switching it to binlog capture is not supported yet: `migrate --uncapture {table}`, then `migrate --table {table} --capture binlog` and `backfill --table {table}` for the changes in between")]
+    BinlogSwitch { table: String, from: &'static str },
     #[error("{context}: {source}")]
     Db {
         context: &'static str,

@@ -135,9 +135,12 @@ pub struct MigrateArgs {
     pub lock_wait_timeout: Duration,
     // --- capture by polling (issue 16) ---
     /// How the --table tables are captured: `trigger` (every insert, update and delete,
-    /// in your transaction) or `poll` (no triggers: `work` reads rows whose
-    /// --poll-column moved; deletes are NOT seen). Default: as registered, triggers
-    /// for a new table. Switching a table's source loses no change.
+    /// in your transaction), `poll` (no triggers: `work` reads rows whose
+    /// --poll-column moved; deletes are NOT seen) or `binlog` (no triggers: `work`
+    /// reads the server's binary log; needs log_bin, ROW format, FULL row image and
+    /// REPLICATION SLAVE + CLIENT). Default: as registered, triggers for a new table.
+    /// Switching between trigger and poll loses no change; switching to binlog is
+    /// refused (uncapture first).
     #[arg(long, value_enum)]
     pub capture: Option<CaptureSource>,
     /// With --capture poll: the TIMESTAMP/DATETIME column stamped on every change
@@ -159,6 +162,7 @@ pub struct MigrateArgs {
 pub enum CaptureSource {
     Trigger,
     Poll,
+    Binlog,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -85,6 +85,12 @@ impl DbConfig {
         (!path.is_empty()).then(|| path.to_string())
     }
 
+    /// The URL itself (the binlog reader's replication connection reads host, port,
+    /// user, password and TLS parameters from it). Never log it: it holds the password.
+    pub fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
     /// Whether the URL turns TLS off (`ssl-mode=disabled`).
     pub fn tls_disabled(&self) -> bool {
         self.url.query_pairs().any(|(k, v)| {

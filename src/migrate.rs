@@ -133,6 +133,10 @@ pub enum TableAction {
     SwitchedToPoll,
     /// Polling caught up and triggers installed, under one table lock.
     SwitchedToTrigger,
+    /// Capture from the binary log set up (no triggers).
+    BinlogInstalled,
+    /// Already captured from the binary log.
+    BinlogUnchanged,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -361,6 +365,31 @@ async fn migrate_locked(
     let needs_triggers = targets
         .iter()
         .any(|t| t.source == registry::Source::Trigger);
+    let existing_now = capture::existing_triggers(conn, schema).await?;
+    let mut binlog_server = None;
+    for (shape, target) in shapes.iter().zip(&targets) {
+        if target.source != registry::Source::Binlog {
+            continue;
+        }
+        if binlog_server.is_none() {
+            binlog_server = Some(capture::binlog::check_server(conn).await?);
+        }
+        let from = match target.previous {
+            Some(registry::Source::Trigger) => Some("triggers"),
+            Some(registry::Source::Poll) => Some("polling"),
+            _ if existing_now.iter().any(|t| t.table == shape.name) => Some("triggers"),
+            _ => None,
+        };
+        if let Some(from) = from {
+            return Err(CaptureError::BinlogSwitch {
+                table: shape.name.clone(),
+                from,
+            }
+            .into());
+        }
+        // Refuses any column the binlog renderer cannot render like the triggers.
+        capture::binlog::load_table(conn, schema, &shape.name).await?;
+    }
     if !plan.dry_run && needs_triggers {
         settings.check_triggers()?;
     }
@@ -447,7 +476,39 @@ async fn migrate_locked(
     let existing = capture::existing_triggers(conn, schema).await?;
     for ((shape, cascades), target) in shapes.iter().zip(cascades).zip(&targets) {
         let cp = capture::plan_capture(shape, &existing)?;
-        let action = if let Some((spec, check)) = &target.poll {
+        let action = if target.source == registry::Source::Binlog {
+            if !plan.dry_run {
+                if let Some(alter) = &cp.alter {
+                    exec_waiting(
+                        conn,
+                        schema,
+                        &cp.table,
+                        alter,
+                        "adding tracking columns",
+                        wait,
+                    )
+                    .await?;
+                }
+                registry::register(conn, &shape.name, registry::Source::Binlog, None).await?;
+                let engine = binlog_server
+                    .as_ref()
+                    .map_or(capture::introspect::Engine::MySql, |b| b.engine);
+                // After the registration: the reader starts past it (a reader already
+                // running sees the registration in the log and picks the table up there).
+                let at = capture::binlog::server_position(conn, engine).await?;
+                capture::binlog::checkpoint_start(conn, &at).await?;
+            }
+            report.statements.extend(cp.alter.iter().cloned());
+            if target.previous == Some(registry::Source::Binlog) && cp.alter.is_none() {
+                TableAction::BinlogUnchanged
+            } else {
+                report.statements.push(format!(
+                    "-- read `{}` from the binary log from now on: entry in certyo_capture, checkpoint in certyo_capture_binlog",
+                    shape.name
+                ));
+                TableAction::BinlogInstalled
+            }
+        } else if let Some((spec, check)) = &target.poll {
             let had_triggers = existing.iter().any(|t| t.table == shape.name);
             if !plan.dry_run {
                 apply_poll(conn, schema, shape, &cp, spec, check, &existing, wait).await?;
@@ -530,6 +591,9 @@ async fn migrate_locked(
         if !plan.dry_run && polled {
             poll::forget(conn, name, true).await?;
         }
+        let binlogged = registered
+            .iter()
+            .any(|r| &r.table == name && r.source == Some(registry::Source::Binlog));
         if !plan.dry_run {
             for sql in &drops {
                 exec(
@@ -541,10 +605,13 @@ async fn migrate_locked(
                 .await?;
             }
             registry::unregister(conn, name).await?;
+            if binlogged {
+                capture::binlog::forget_if_unused(conn).await?;
+            }
         }
         report.tables.push(TableChange {
             table: name.clone(),
-            action: if drops.is_empty() && !polled {
+            action: if drops.is_empty() && !polled && !binlogged {
                 TableAction::NotCaptured
             } else {
                 TableAction::Uncaptured
@@ -945,6 +1012,7 @@ pub async fn run_cli(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
         capture: args.capture.map(|c| match c {
             crate::cli::CaptureSource::Trigger => registry::Source::Trigger,
             crate::cli::CaptureSource::Poll => registry::Source::Poll,
+            crate::cli::CaptureSource::Binlog => registry::Source::Binlog,
         }),
         poll_column: args.poll_column.clone(),
         poll_column_trusted: args.poll_column_trusted,
@@ -1057,6 +1125,10 @@ pub fn summary(report: &MigrateReport) -> String {
             TableAction::SwitchedToTrigger => {
                 "switched from polling to triggers (polling caught up first)"
             }
+            TableAction::BinlogInstalled => {
+                "capture from the binary log set up (no triggers; `work` reads the log from now on)"
+            }
+            TableAction::BinlogUnchanged => "captured from the binary log, up to date",
         };
         out.push_str(&format!("{}: {what}", t.table));
         if let Some(c) = &t.poll_column {

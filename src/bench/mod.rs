@@ -18,6 +18,8 @@
 //!   start-up included; the last batch's write-back may end a few ms later).
 //! - poll: `poll` (capture by polling): one idle round on a `--poll-idle-rows` table
 //!   vs one full scan of it, and rows/s enqueued by the poller.
+//! - binlog: `binlog` (capture from the binary log): insert rate with and without it,
+//!   commit -> enqueued, catch-up after a burst, reader CPU per 10,000 rows.
 //! - resources: CPU time (user + system) and VmHWM of the `work` process only; the
 //!   database server's CPU over the same interval when it runs on this machine.
 //! - hot records (`hot`): updates to 5 rows and to 1 row, queued before `work` starts;
@@ -25,6 +27,7 @@
 //! - guide baseline (`guide`): the public guide's poller on a copy of the same rows,
 //!   against a fresh emulator, compared with a drain by `work` of as many rows.
 
+mod binlog;
 mod ceiling;
 mod child;
 mod guide;
@@ -82,6 +85,9 @@ pub struct Report {
     pub guide: GuideReport,
     /// Capture by polling: idle round cost and enqueue rate.
     pub poll: poll::PollBenchReport,
+    /// Capture from the binary log: insert rate, commit -> enqueued, burst catch-up,
+    /// reader CPU (skipped, with the reason, without binary logging).
+    pub binlog: binlog::BinlogBenchReport,
     pub targets: Targets,
 }
 
@@ -314,6 +320,8 @@ pub async fn run(s: &Scratch, args: &BenchArgs) -> anyhow::Result<Report> {
         "capture by polling"
     );
     let poll = poll::measure(s, args.poll_idle_rows, args.rows).await?;
+    tracing::info!(event = "bench.binlog", "capture from the binary log");
+    let binlog = binlog::measure(s, args.rows).await?;
 
     let targets = Targets {
         hot_record_at_least_200_events_per_s: single_hot
@@ -339,6 +347,7 @@ pub async fn run(s: &Scratch, args: &BenchArgs) -> anyhow::Result<Report> {
         hot: hot_points,
         guide,
         poll,
+        binlog,
         targets,
     })
 }
@@ -573,6 +582,25 @@ fn render(r: &Report, args: &BenchArgs) -> String {
         p.enqueue_seconds,
         p.enqueued_rows_per_s
     ));
+    let b = &r.binlog;
+    match &b.skipped {
+        Some(why) => line(format!("10. capture from the binary log: not measured ({why})")),
+        None => line(format!(
+            "10. capture from the binary log: single-row inserts {:.0} rows/s captured vs {:.0} plain = {:.3}x; commit -> enqueued p50 {:.1} ms, p99 {:.1} ms ({} rows at 200/s); burst of {} rows by {} writers at {:.0} rows/s, all queued {:.2} s after it ended; reader CPU {} s per 10,000 rows",
+            b.captured_rows_per_s,
+            b.plain_rows_per_s,
+            b.insert_ratio,
+            b.latency_p50_ms,
+            b.latency_p99_ms,
+            b.latency_samples,
+            b.burst_rows,
+            binlog::WRITERS,
+            b.burst_write_rows_per_s,
+            b.catch_up_after_burst_s,
+            b.reader_cpu_s_per_10k
+                .map_or("n/a".to_string(), |c| format!("{c:.2}"))
+        )),
+    }
     line(String::new());
     let t = &r.targets;
     line(format!(

@@ -20,6 +20,7 @@ const RESERVED: &[&str] = &[
     "certyo_capture",
     "certyo_capture_poll",
     "certyo_capture_poll_seen",
+    "certyo_capture_binlog",
     "certyo_writeback_due",
 ];
 

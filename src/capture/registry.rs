@@ -19,6 +19,8 @@ pub enum Source {
     /// The `poll` leader job reading a timestamp column (`capture::poll`); options
     /// hold the column (`capture::poll::PollSpec`). Sees no deletes.
     Poll,
+    /// The `binlog` leader job reading the server's binary log (`capture::binlog`).
+    Binlog,
 }
 
 impl Source {
@@ -26,6 +28,7 @@ impl Source {
         match self {
             Source::Trigger => "trigger",
             Source::Poll => "poll",
+            Source::Binlog => "binlog",
         }
     }
 
@@ -33,6 +36,7 @@ impl Source {
         match s {
             "trigger" => Some(Source::Trigger),
             "poll" => Some(Source::Poll),
+            "binlog" => Some(Source::Binlog),
             _ => None,
         }
     }

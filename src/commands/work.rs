@@ -73,7 +73,8 @@ pub async fn run(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result<Exi
     let scheduler = if args.no_scheduled {
         None
     } else {
-        let scheduler = crate::tasks::Scheduler::new(db.clone(), Some(client.clone()), schedule)?;
+        let scheduler = crate::tasks::Scheduler::new(db.clone(), Some(client.clone()), schedule)?
+            .with_binlog(db_cfg.clone(), crate::tasks::BinlogConfig::default());
         Some(tokio::spawn(scheduler.run(stop.clone())))
     };
     let delivery = Arc::new(Delivery::new(db.clone(), client, cfg, schema));

@@ -207,11 +207,14 @@ async fn captured_shape(
     table: &str,
 ) -> Result<TableShape, BackfillError> {
     let shape = capture::inspect_existing(conn, schema, table).await?;
-    // A table captured by polling has no triggers; its payloads are rendered by the
-    // same expressions, so it only has to be renderable.
-    let polled = capture::registry::get(conn, table)
-        .await?
-        .is_some_and(|r| r.source == Some(capture::registry::Source::Poll));
+    // A table captured by polling or from the binary log has no triggers; its payloads
+    // are rendered by the same expressions, so it only has to be renderable.
+    let polled = capture::registry::get(conn, table).await?.is_some_and(|r| {
+        matches!(
+            r.source,
+            Some(capture::registry::Source::Poll | capture::registry::Source::Binlog)
+        )
+    });
     if polled && !shape.pk.is_empty() {
         capture::triggers::generate(&shape)?;
         return Ok(shape);

@@ -17,5 +17,6 @@ pub mod audit;
 pub mod audit_prove;
 pub mod audit_sql;
 pub mod backfill;
+pub mod binlog_status;
 pub mod dead;
 pub mod status;

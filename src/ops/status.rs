@@ -55,6 +55,9 @@ pub struct Status {
     pub tables: Vec<TableStatus>,
     /// One sentence per thing that needs attention, with what to do.
     pub problems: Vec<String>,
+    /// The binlog reader's checkpoint and lag, where a table is captured from the
+    /// binary log (null otherwise).
+    pub binlog: Option<crate::ops::binlog_status::BinlogStatus>,
 }
 
 /// The queue as a whole.
@@ -278,6 +281,9 @@ pub async fn collect(
         };
         let entry = registered.iter().find(|r| r.table == name);
         let polled = entry.and_then(|r| r.poll_spec());
+        // Captured without triggers (poll or binlog): no triggers is the healthy state.
+        let triggerless = polled.is_some()
+            || entry.is_some_and(|r| r.source == Some(capture::registry::Source::Binlog));
         let poll = match &polled {
             None => None,
             Some(spec) => {
@@ -320,7 +326,7 @@ pub async fn collect(
                     "table `{name}`: its capture triggers cannot render its current columns, so `migrate` cannot refresh them: {why}"
                 ))
             }
-            TriggerHealth::NotCaptured if polled.is_some() => {}
+            TriggerHealth::NotCaptured if triggerless => {}
             TriggerHealth::NotCaptured if !only.is_empty() => problems.push(format!(
                 "table `{name}` is not captured: run `certyo-queue migrate --table {name}`"
             )),
@@ -336,7 +342,7 @@ pub async fn collect(
                 "table `{name}`: {altered} row(s) marked Altered by `certyo-queue audit --mark`: changed behind capture's back since their anchored version (see `certyo-queue audit --table {name}`; a change through capture, or `backfill --restart`, anchors their current content)"
             ));
         }
-        let cascading_foreign_keys = if health == TriggerHealth::NotCaptured && polled.is_none() {
+        let cascading_foreign_keys = if health == TriggerHealth::NotCaptured && !triggerless {
             Vec::new()
         } else {
             capture::cascades(&mut conn, schema, &name)
@@ -368,12 +374,21 @@ pub async fn collect(
             queue.dead
         ));
     }
+    let binlog = if registered
+        .iter()
+        .any(|r| r.source == Some(capture::registry::Source::Binlog))
+    {
+        crate::ops::binlog_status::read(&mut conn, &mut problems).await?
+    } else {
+        None
+    };
     Ok(Status {
         database: schema.to_string(),
         healthy: problems.is_empty(),
         queue,
         tables,
         problems,
+        binlog,
     })
 }
 
@@ -612,6 +627,17 @@ pub fn render_text(s: &Status) -> String {
                 );
             }
         }
+    }
+    if let Some(b) = &s.binlog {
+        let _ = writeln!(
+            out,
+            "binlog reader: checkpoint {}, {} rows enqueued, lag {} s / {} bytes (moved {})",
+            b.position,
+            b.rows_enqueued,
+            b.lag_seconds.map_or("?".into(), |l| format!("{l:.1}")),
+            b.lag_bytes.map_or("?".into(), |l| l.to_string()),
+            b.updated_at
+        );
     }
     if !s.problems.is_empty() {
         let _ = writeln!(out);

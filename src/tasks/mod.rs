@@ -14,6 +14,7 @@
 //! While it runs, the scheduler exports `certyo_leader{task}` (1 leading, 0 following;
 //! not `job`, which Prometheus reserves for the scrape job).
 
+pub mod binlog;
 pub mod capture_health;
 pub mod cleanup;
 pub mod poll;
@@ -36,6 +37,7 @@ use crate::config::{ApiConfig, DbConfig};
 use crate::error::{ConfigError, DbError};
 use crate::leader::Leader;
 
+pub use binlog::{BinlogConfig, BinlogError, BinlogReader};
 pub use capture_health::{CaptureHealth, CaptureHealthConfig, CaptureHealthReport};
 pub use cleanup::{Cleaner, CleanupConfig, CleanupReport};
 pub use poll::{PollConfig, PollReport, Poller};
@@ -52,6 +54,8 @@ pub enum TaskError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Capture(#[from] crate::capture::CaptureError),
+    #[error(transparent)]
+    Binlog(#[from] binlog::BinlogError),
 }
 
 /// Settings of both scheduled jobs.
@@ -175,6 +179,7 @@ pub struct SchedulerStats {
     pub cleanup: JobStats,
     pub verify: JobStats,
     pub poll: JobStats,
+    pub binlog: JobStats,
 }
 
 /// Runs cleanup and verification on their intervals, each only while this process
@@ -186,6 +191,8 @@ pub struct Scheduler {
     schema: String,
     cfg: ScheduleConfig,
     stats: Arc<SchedulerStats>,
+    /// Where the binlog reader connects for replication (None: no binlog reader here).
+    replication: Option<(crate::config::DbConfig, binlog::BinlogConfig)>,
 }
 
 impl Scheduler {
@@ -206,7 +213,15 @@ impl Scheduler {
             schema,
             cfg,
             stats: Arc::default(),
+            replication: None,
         })
+    }
+
+    /// Also run the binlog reader (a leader job) for tables captured with
+    /// `--capture binlog`, connecting for replication with `db`.
+    pub fn with_binlog(mut self, db: crate::config::DbConfig, cfg: binlog::BinlogConfig) -> Self {
+        self.replication = Some((db, cfg));
+        self
     }
 
     /// This process's counters; valid after `run` has consumed the scheduler.
@@ -326,7 +341,36 @@ impl Scheduler {
             )
             .await
         };
-        tokio::join!(cleanup, verification, capture_health, polling);
+        let binlog = async {
+            let Some((db, bcfg)) = self.replication.clone() else {
+                return;
+            };
+            let reader = match BinlogReader::new(self.pool.clone(), db, bcfg) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "scheduler: the binlog reader not started");
+                    return;
+                }
+            };
+            let leader = Leader::new(&self.pool, &self.schema, "binlog", check);
+            let stop2 = stop.clone();
+            // Each run streams for a while and returns; the next starts at once (the
+            // stream stays open between runs while this process leads).
+            lead(
+                "binlog",
+                leader,
+                Duration::from_millis(1),
+                check,
+                &self.stats.binlog,
+                stop.clone(),
+                move || {
+                    let (reader, stop) = (reader.clone(), stop2.clone());
+                    async move { reader.run_once(&stop).await.map(|_| ()) }
+                },
+            )
+            .await
+        };
+        tokio::join!(cleanup, verification, capture_health, polling, binlog);
     }
 }
 

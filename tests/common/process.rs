@@ -284,6 +284,8 @@ pub struct ThrowawayServer {
     as_root: bool,
     /// Some: a MySQL server run inside this debootstrap tree (`dir` lies inside it).
     mysql_tree: Option<PathBuf>,
+    /// More server options, given at every (re)start.
+    extra_args: Vec<String>,
 }
 
 const INSTALL_HINT: &str = "this test starts its own MariaDB server and needs `mariadbd` and \
@@ -321,13 +323,23 @@ impl ThrowawayServer {
     /// directory, start the server, and create the user `cq` (password `cq`) allowed
     /// everything over TCP, plus the database `shop`.
     pub async fn start() -> ThrowawayServer {
+        Self::start_with(&[], &[]).await
+    }
+
+    /// [`Self::start`] with more server options: `mariadb` on MariaDB runs, `mysql` on
+    /// MySQL runs (e.g. binary-log settings), given at every (re)start.
+    pub async fn start_with(mariadb: &[&str], mysql: &[&str]) -> ThrowawayServer {
         match super::run_engine().await {
-            super::Engine::MariaDb => Self::start_mariadb().await,
-            super::Engine::MySql => Self::start_mysql().await,
+            super::Engine::MariaDb => {
+                Self::start_mariadb(mariadb.iter().map(|a| a.to_string()).collect()).await
+            }
+            super::Engine::MySql => {
+                Self::start_mysql(mysql.iter().map(|a| a.to_string()).collect()).await
+            }
         }
     }
 
-    async fn start_mysql() -> ThrowawayServer {
+    async fn start_mysql(extra_args: Vec<String>) -> ThrowawayServer {
         let tree = super::throwaway_mysql::tree();
         let inside = format!(
             "/tmp/certyo-restart-{}-{}-{}",
@@ -375,6 +387,7 @@ impl ThrowawayServer {
             child: None,
             as_root: true,
             mysql_tree: Some(tree),
+            extra_args,
         };
         db.restart().await;
         // root@localhost has no password after --initialize-insecure; TCP from 127.0.0.1
@@ -401,7 +414,7 @@ impl ThrowawayServer {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }
 
-    async fn start_mariadb() -> ThrowawayServer {
+    async fn start_mariadb(extra_args: Vec<String>) -> ThrowawayServer {
         let install = find_program("mariadb-install-db");
         find_program("mariadbd");
         let dir = scratch_dir("mariadb");
@@ -442,6 +455,7 @@ impl ThrowawayServer {
             child: None,
             as_root,
             mysql_tree: None,
+            extra_args,
         };
         db.restart().await;
         let socket = db.socket();
@@ -546,6 +560,7 @@ impl ThrowawayServer {
             .arg("--innodb-buffer-pool-size=64M")
             .arg("--max-connections=200")
             .stdout(Stdio::null())
+            .args(&self.extra_args)
             .stderr(self.log_file());
         cmd
     }
@@ -565,6 +580,7 @@ impl ThrowawayServer {
             .arg("--innodb-buffer-pool-size=64M")
             .arg("--max-connections=200")
             .stdout(Stdio::null())
+            .args(&self.extra_args)
             .stderr(self.log_file());
         if self.as_root {
             cmd.arg("--user=mysql");

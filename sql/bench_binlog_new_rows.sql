@@ -1,0 +1,6 @@
+-- bench (binlog phase): queue rows of table ? after queue id ?, for the commit ->
+-- enqueued latency watcher. Index: PRIMARY (id range). No locks.
+SELECT CAST(id AS SIGNED) AS id, CAST(record_id AS CHAR) AS record_id
+FROM certyo_queue
+WHERE table_name = ? AND id > ?
+ORDER BY id

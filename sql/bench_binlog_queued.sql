@@ -1,0 +1,3 @@
+-- bench (binlog phase): queue rows of one table (?). Index: none needed on the scratch
+-- queue (a count of a few ten thousand rows). No locks (a consistent read).
+SELECT COUNT(*) FROM certyo_queue WHERE table_name = ?

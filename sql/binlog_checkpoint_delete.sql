@@ -1,0 +1,4 @@
+-- binlog capture: `migrate --uncapture` of the last binlog-captured table: drop the
+-- reader's checkpoint (the next `migrate --capture binlog` starts at the server's
+-- position then). Index: PRIMARY. Locks: that row.
+DELETE FROM certyo_capture_binlog WHERE reader = ?

@@ -1,0 +1,7 @@
+-- binlog capture: the reader's checkpoint. Index: PRIMARY. No locks (a consistent read).
+SELECT CAST(binlog_file AS CHAR) AS binlog_file,
+       CAST(binlog_pos AS UNSIGNED) AS binlog_pos,
+       CAST(rows_enqueued AS UNSIGNED) AS rows_enqueued,
+       event_at, updated_at
+FROM certyo_capture_binlog
+WHERE reader = ?

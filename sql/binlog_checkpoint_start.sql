@@ -1,0 +1,4 @@
+-- binlog capture: `migrate`: the reader's first checkpoint (the server's position now),
+-- unless it has one already. Index: PRIMARY. Locks: that row.
+INSERT IGNORE INTO certyo_capture_binlog (reader, binlog_file, binlog_pos)
+VALUES (?, ?, ?)

@@ -1,0 +1,812 @@
+//! Capture from the binary log (`migrate --capture binlog`, the `binlog` reader): the
+//! same payloads and record ids as the triggers for the same statements, rolled-back
+//! transactions never queued, write-back not captured again, a reader that dies
+//! mid-batch resumed by another with nothing lost and nothing doubled, and the
+//! refusals. MySQL: the suite's server (binary logging on; the test turns on
+//! binlog_row_metadata = FULL, a dynamic global). MariaDB: a throwaway server started
+//! with --log-bin --binlog-format=ROW (the shared one has no binary log).
+mod common;
+
+use std::time::{Duration, Instant};
+
+use certyo_queue::capture::registry::Source;
+use certyo_queue::config::DbConfig;
+use certyo_queue::migrate::{self, MigratePlan};
+use certyo_queue::tasks::{BinlogConfig, BinlogReader};
+use common::throwaway_mariadb::{Options, ThrowawayMariaDb};
+use common::Engine;
+use sqlx::mysql::MySqlPool;
+use sqlx::Row;
+use tokio_util::sync::CancellationToken;
+
+/// A fresh database on a server with a ROW binary log.
+struct BinlogDb {
+    engine: Engine,
+    url: String,
+    pool: MySqlPool,
+    _server: Option<ThrowawayMariaDb>,
+}
+
+impl BinlogDb {
+    async fn new() -> BinlogDb {
+        let engine = common::run_engine().await;
+        let (server, base) = match engine {
+            Engine::MySql => (None, common::server_url()),
+            Engine::MariaDb => {
+                let s = ThrowawayMariaDb::start(Options {
+                    extra_args: vec![
+                        "--log-bin=binlog".into(),
+                        "--binlog-format=ROW".into(),
+                        "--server-id=1".into(),
+                    ],
+                    ..Options::default()
+                });
+                let url = s.url("", "");
+                (Some(s), url)
+            }
+        };
+        let name = format!(
+            "cq_bl{}_{}",
+            std::process::id(),
+            fastrand::u32(..) % 1_000_000
+        );
+        let admin = certyo_queue::db::connect(
+            &DbConfig::parse(&format!("{}/mysql", base.trim_end_matches('/'))).expect("url"),
+            2,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the test server ({base}): {e}; start it with `bash scripts/ensure-mysql.sh` / `bash scripts/ensure-mariadb.sh`"));
+        if engine == Engine::MySql {
+            // The reader needs column names in table maps (a dynamic global setting).
+            sqlx::query("SET GLOBAL binlog_row_metadata = 'FULL'")
+                .execute(&admin)
+                .await
+                .expect("SET GLOBAL binlog_row_metadata");
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE `{name}`")))
+            .execute(&admin)
+            .await
+            .expect("CREATE DATABASE");
+        admin.close().await;
+        let url = format!("{}/{name}", base.trim_end_matches('/'));
+        let pool = certyo_queue::db::connect(&DbConfig::parse(&url).expect("url"), 8)
+            .await
+            .expect("connect to the test database");
+        BinlogDb {
+            engine,
+            url,
+            pool,
+            _server: server,
+        }
+    }
+
+    async fn exec(&self, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    fn reader(&self, run_for: Duration) -> BinlogReader {
+        BinlogReader::new(
+            self.pool.clone(),
+            DbConfig::parse(&self.url).expect("url"),
+            BinlogConfig {
+                run_for,
+                ..BinlogConfig::default()
+            },
+        )
+        .expect("reader settings")
+    }
+
+    /// (op, record_id, payload) of `table`'s queue rows in queue order.
+    async fn queued(&self, table: &str) -> Vec<(String, String, String)> {
+        sqlx::query(
+            "SELECT CAST(op_type AS CHAR), CAST(record_id AS CHAR), CAST(payload AS CHAR) \
+             FROM certyo_queue WHERE table_name = ? ORDER BY id",
+        )
+        .bind(table)
+        .fetch_all(&self.pool)
+        .await
+        .expect("read the queue")
+        .iter()
+        .map(|r| {
+            (
+                r.get::<String, _>(0),
+                r.get::<String, _>(1),
+                r.get::<String, _>(2),
+            )
+        })
+        .collect()
+    }
+
+    async fn finish(self) {
+        let name = self.url.rsplit('/').next().unwrap_or_default().to_string();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS `{name}`"
+        )))
+        .execute(&self.pool)
+        .await;
+        self.pool.close().await;
+    }
+}
+
+fn plan(tables: &[&str], source: Source) -> MigratePlan {
+    MigratePlan {
+        tables: tables.iter().map(|t| t.to_string()).collect(),
+        capture: Some(source),
+        ..MigratePlan::default()
+    }
+}
+
+/// Read until `table` has `n` queue rows (or 20 s), then one more run (nothing more
+/// may come).
+async fn read_until(db: &BinlogDb, reader: &BinlogReader, table: &str, n: usize) {
+    let stop = CancellationToken::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while db.queued(table).await.len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "binlog reader: {table} has {} queue rows, want {n}",
+            db.queued(table).await.len()
+        );
+        reader.run_once(&stop).await.expect("binlog reader run");
+    }
+    reader.run_once(&stop).await.expect("binlog reader run");
+}
+
+/// Every column type the binlog renderer supports on both engines (and, on MySQL,
+/// FLOAT, DOUBLE and JSON), with a tracking-only and an ON UPDATE column.
+fn types_table(name: &str, engine: Engine) -> String {
+    let mysql_only = match engine {
+        Engine::MySql => "fl FLOAT NULL, db DOUBLE NULL, js JSON NULL,",
+        Engine::MariaDb => "",
+    };
+    format!(
+        "CREATE TABLE {name} (
+        id INT PRIMARY KEY,
+        ti TINYINT NULL, tiu TINYINT UNSIGNED NULL, si SMALLINT NULL, mi MEDIUMINT NULL,
+        mu MEDIUMINT UNSIGNED NULL, i INT NULL, iu INT UNSIGNED NULL, bi BIGINT NULL,
+        bu BIGINT UNSIGNED NULL, dec65 DECIMAL(65,30) NULL, d2 DECIMAL(10,2) NULL,
+        {mysql_only}
+        dt DATE NULL, tm TIME(3) NULL, dtm DATETIME NULL, dtm6 DATETIME(6) NULL,
+        ts TIMESTAMP NULL DEFAULT NULL, ts3 TIMESTAMP(3) NULL DEFAULT NULL, yr YEAR NULL,
+        b1 BIT(1) NULL, b64 BIT(64) NULL, en ENUM('a','b','ç') NULL, st SET('x','y','z') NULL,
+        ch CHAR(5) NULL, vc VARCHAR(100) NULL, tx TEXT NULL,
+        lat VARCHAR(20) CHARACTER SET latin1 NULL,
+        bn BINARY(4) NULL, vb VARBINARY(10) NULL, bl BLOB NULL,
+        changed TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    )
+}
+
+/// The same statements on a table: multi-row insert, update, ON DUPLICATE KEY UPDATE,
+/// a rolled-back transaction, a primary-key change, a delete.
+fn workload(t: &str, engine: Engine) -> Vec<String> {
+    let (cols, v_max, v_min) = match engine {
+        Engine::MySql => (
+            "fl, db, js, ",
+            "0.1, 1.7976931348623157e308, '{\"b\": 1, \"a\": [1.50, \"x\", null]}', ",
+            "-3.4028234e38, 16777216, '[]', ",
+        ),
+        Engine::MariaDb => ("", "", ""),
+    };
+    vec![
+        format!("INSERT INTO {t} (id) VALUES (1)"),
+        format!(
+            "INSERT INTO {t} (id, ti, tiu, si, mi, mu, i, iu, bi, bu, dec65, d2, {cols}dt, tm, dtm, dtm6, ts, ts3, yr, b1, b64, en, st, ch, vc, tx, lat, bn, vb, bl) VALUES \
+            (2, 127, 255, 32767, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, 18446744073709551615, \
+             99999999999999999999999999999999999.999999999999999999999999999999, 12.50, {v_max}\
+             '9999-12-31', '838:59:59.000', '9999-12-31 23:59:59', '2026-01-02 03:04:05.123456', \
+             '2038-01-19 03:14:07', '2026-03-01 10:00:00.500', 2155, b'1', \
+             b'1111111111111111111111111111111111111111111111111111111111111111', \
+             CONVERT(X'C3A7' USING utf8mb4), 'x,z', 'abc', CONCAT(CONVERT(X'F09F9880' USING utf8mb4), ' smile'), \
+             CONCAT('line1', CHAR(10), 'say ', CHAR(34), 'hi', CHAR(34), ' ', CHAR(92), ' done', CHAR(1)), \
+             CONVERT(X'436166E980' USING latin1), X'00FF10', X'FF', X'89504E470D0A1A0A'), \
+            (3, -128, 0, -32768, -8388608, 0, -2147483648, 0, -9223372036854775808, 0, -1.5, -0.01, {v_min}\
+             '1000-01-01', '-838:59:58.999', '1000-01-01 00:00:00', '1000-01-01 00:00:00.000001', \
+             '1970-01-01 00:00:01', '2026-06-15 12:00:00.001', 1901, b'0', b'0', 'a', '', '', 'x', '', '', \
+             X'FFFFFFFF', X'00', X'')"
+        ),
+        format!("UPDATE {t} SET vc = 'changed', d2 = 0.10 WHERE id = 2"),
+        format!("UPDATE {t} SET vc = 'CHANGED' WHERE id = 2"),
+        format!(
+            "INSERT INTO {t} (id, vc) VALUES (3, 'dup'), (4, 'new') ON DUPLICATE KEY UPDATE vc = VALUES(vc)"
+        ),
+        // A no-op update changes no business column: nothing queued.
+        format!("UPDATE {t} SET vc = vc WHERE id = 4"),
+        "BEGIN".into(),
+        format!("INSERT INTO {t} (id, vc) VALUES (99, 'rolled back')"),
+        format!("UPDATE {t} SET vc = 'rolled back' WHERE id = 1"),
+        "ROLLBACK".into(),
+        format!("UPDATE {t} SET id = 5 WHERE id = 4"),
+        format!("DELETE FROM {t} WHERE id IN (1, 3)"),
+    ]
+}
+
+async fn run_workload(db: &BinlogDb, t: &str) {
+    let mut conn = db.pool.acquire().await.expect("connection");
+    // The writer's session must not matter: another time zone and sql_mode.
+    sqlx::raw_sql("SET time_zone = '+05:00', sql_mode = '', timestamp = 1767225600.25")
+        .execute(&mut *conn)
+        .await
+        .expect("session settings");
+    for sql in workload(t, db.engine) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binlog_payloads_and_record_ids_equal_the_triggers() {
+    let db = BinlogDb::new().await;
+    db.exec(&types_table("by_trigger", db.engine)).await;
+    db.exec(&types_table("by_binlog", db.engine)).await;
+    migrate::run(&db.pool, &plan(&["by_trigger"], Source::Trigger))
+        .await
+        .expect("migrate --capture trigger");
+    migrate::run(&db.pool, &plan(&["by_binlog"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    run_workload(&db, "by_trigger").await;
+    run_workload(&db, "by_binlog").await;
+    let want = db.queued("by_trigger").await;
+    assert_eq!(
+        want.iter().map(|w| w.0.as_str()).collect::<Vec<_>>(),
+        [
+            "insert", "insert", "insert", "update", "update", "update", "insert", "delete",
+            "insert", "delete", "delete"
+        ],
+        "the triggers' own queue rows"
+    );
+    let reader = db.reader(Duration::from_millis(300));
+    read_until(&db, &reader, "by_binlog", want.len()).await;
+    let got = db.queued("by_binlog").await;
+    assert_eq!(got.len(), want.len(), "binlog queue rows: {got:#?}");
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g.0, w.0, "row {i}: operation");
+        assert_eq!(g.1, w.1, "row {i}: record_id");
+        // MariaDB keeps the payload text as written (it must be identical); MySQL
+        // normalises its JSON column, so what reads back is compared.
+        assert_eq!(g.2, w.2, "row {i} ({} {}): payload", w.0, w.1);
+    }
+    // Write-back and verification touch only tracking columns (and move the ON UPDATE
+    // column): not captured again.
+    db.exec("UPDATE by_binlog SET certyo_record_hash = 'abc', certyo_anchor_status = 'Pending'")
+        .await;
+    db.exec("UPDATE by_binlog SET certyo_anchor_status = 'Anchored'")
+        .await;
+    reader
+        .run_once(&CancellationToken::new())
+        .await
+        .expect("reader run");
+    reader
+        .run_once(&CancellationToken::new())
+        .await
+        .expect("reader run");
+    assert_eq!(
+        db.queued("by_binlog").await.len(),
+        want.len(),
+        "write-back was captured again"
+    );
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_lost_mid_batch_is_resumed_without_loss_or_double() {
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    for i in 0..300 {
+        db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})"))
+            .await;
+    }
+    // Reader A reads part of the log and is dropped (its stream and unwritten batch
+    // die with it, like a kill -9 of the leader); B takes over from the checkpoint.
+    {
+        let a = db.reader(Duration::from_millis(50));
+        let _ = a.run_once(&CancellationToken::new()).await;
+    }
+    // Two readers at once (a leader that lost its lock keeps going for a while): the
+    // checkpoint fences one of them off; together they enqueue each change once.
+    let b = db.reader(Duration::from_millis(200));
+    let c = db.reader(Duration::from_millis(200));
+    db.exec("UPDATE items SET qty = qty + 1").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while db.queued("items").await.len() < 600 && Instant::now() < deadline {
+        let stop = CancellationToken::new();
+        let (rb, rc) = tokio::join!(b.run_once(&stop), c.run_once(&stop));
+        for r in [rb, rc] {
+            if let Err(e) = r {
+                eprintln!("reader: {e}");
+            }
+        }
+    }
+    let _ = b.run_once(&CancellationToken::new()).await;
+    let rows = db.queued("items").await;
+    let inserts = rows.iter().filter(|r| r.0 == "insert").count();
+    let updates = rows.iter().filter(|r| r.0 == "update").count();
+    assert_eq!((inserts, updates), (300, 300), "each change exactly once");
+    let mut ids: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.0 == "insert")
+        .map(|r| r.1.as_str())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 300, "no record inserted twice");
+    // `status` shows the table's source and the reader's position and lag.
+    let out = common::process::run(
+        common::process::command(&["status", "--database-url", &db.url]),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.stdout.contains("binlog reader: checkpoint") && out.stdout.contains("binlog"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_refuses_what_binlog_capture_cannot_do() {
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE shapes (id INT PRIMARY KEY, g GEOMETRY NULL)")
+        .await;
+    let err = migrate::run(&db.pool, &plan(&["shapes"], Source::Binlog))
+        .await
+        .expect_err("a GEOMETRY column is refused")
+        .to_string();
+    assert!(
+        err.contains("`g`") && err.contains("--capture trigger"),
+        "{err}"
+    );
+    db.exec("CREATE TABLE trig (id INT PRIMARY KEY)").await;
+    migrate::run(&db.pool, &plan(&["trig"], Source::Trigger))
+        .await
+        .expect("capture by triggers");
+    let err = migrate::run(&db.pool, &plan(&["trig"], Source::Binlog))
+        .await
+        .expect_err("switching triggers -> binlog is refused")
+        .to_string();
+    assert!(err.contains("--uncapture trig"), "{err}");
+    // A user without REPLICATION SLAVE.
+    let user = format!("cqbl{}", fastrand::u32(..) % 1_000_000);
+    let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
+    db.exec(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"))
+        .await;
+    db.exec(&format!("GRANT ALL ON `{name}`.* TO '{user}'@'%'"))
+        .await;
+    db.exec(&format!("GRANT REPLICATION CLIENT ON *.* TO '{user}'@'%'"))
+        .await;
+    db.exec("CREATE TABLE plain (id INT PRIMARY KEY)").await;
+    let url = db.url.replacen("root@", &format!("{user}:pw@"), 1);
+    let out = common::process::run(
+        common::process::command(&[
+            "migrate",
+            "--database-url",
+            &url,
+            "--table",
+            "plain",
+            "--capture",
+            "binlog",
+        ]),
+        Duration::from_secs(60),
+    );
+    assert_ne!(out.code, 0, "refused: {}", out.stderr);
+    assert!(
+        out.stderr.contains("REPLICATION SLAVE") && out.stderr.contains("GRANT"),
+        "{}",
+        out.stderr
+    );
+    db.exec(&format!("DROP USER '{user}'@'%'")).await;
+    db.finish().await;
+}
+
+/// The shared MariaDB (no binary log) is refused with the fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_binary_logging_is_refused() {
+    if common::run_engine().await != Engine::MariaDb {
+        // MySQL 9.7 logs by default; this case is the MariaDB default.
+        return;
+    }
+    let db = common::TestDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY)").await;
+    let err = migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect_err("no log_bin")
+        .to_string();
+    assert!(
+        err.contains("log_bin") && err.contains("--log-bin"),
+        "{err}"
+    );
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_of_the_binlog_leader_mid_stream_is_taken_over_without_loss_or_double() {
+    use certyo_queue::emulator::{self, EmulatorConfig};
+    use common::process::Worker;
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    let emu = emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
+    let args = ["--leader-check-interval", "1s"];
+    let mut a = Worker::spawn_with_scheduled("binlog-a", &db.url, &emu.url(), &args);
+    let mut b = Worker::spawn_with_scheduled("binlog-b", &db.url, &emu.url(), &args);
+    let leads = |w: &Worker| {
+        w.stderr()
+            .lines()
+            .any(|l| l.contains("leader.elected") && l.contains("certyo_queue.binlog."))
+    };
+    let mut next = 0i64;
+    let mut killed = false;
+    while next < 3000 {
+        let values: Vec<String> = (next..next + 50)
+            .map(|i| format!("({i}, 'k', {i})"))
+            .collect();
+        db.exec(&format!(
+            "INSERT INTO items (id, name, qty) VALUES {}",
+            values.join(",")
+        ))
+        .await;
+        next += 50;
+        if !killed && next >= 1000 {
+            common::wait_until(Duration::from_secs(30), "a binlog leader", || async {
+                leads(&a) || leads(&b)
+            })
+            .await;
+            if leads(&a) {
+                a.kill9();
+            } else {
+                b.kill9();
+            }
+            killed = true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let survivor = if a.is_running() { &mut a } else { &mut b };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while emu.inspect().records.len() < 3000 {
+        assert!(
+            Instant::now() < deadline,
+            "{} of 3000 records reached the API; survivor's log:\n{}",
+            emu.inspect().records.len(),
+            survivor.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Let write-backs land: they must not be captured again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    survivor.assert_running();
+    assert!(leads(survivor), "the survivor took the binlog reader over");
+    let rows = db.queued("items").await;
+    assert_eq!(
+        rows.len(),
+        3000,
+        "each insert queued exactly once (write-back not captured)"
+    );
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3000, "no record queued twice");
+    survivor.term();
+    let _ = survivor.wait_exit(Duration::from_secs(20)).await;
+    emu.stop().await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alter_table_is_followed_and_a_lost_connection_is_resumed() {
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    let reader = db.reader(Duration::from_millis(200));
+    db.exec("INSERT INTO items (id, qty) VALUES (1, 1)").await;
+    read_until(&db, &reader, "items", 1).await;
+    // ADD COLUMN while the reader is caught up: followed without a restart.
+    db.exec("ALTER TABLE items ADD COLUMN note VARCHAR(10) NULL")
+        .await;
+    db.exec("INSERT INTO items (id, qty, note) VALUES (2, 2, 'x')")
+        .await;
+    read_until(&db, &reader, "items", 2).await;
+    let rows = db.queued("items").await;
+    let payload: serde_json::Value = serde_json::from_str(&rows[1].2).expect("payload JSON");
+    assert_eq!(payload["note"], "x", "{payload}");
+    // The replication connection is killed (network loss, server-side KILL): the next
+    // run reconnects from the checkpoint.
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("processlist");
+    assert!(!ids.is_empty(), "a binlog dump thread is connected");
+    for id in ids {
+        db.exec(&format!("KILL {id}")).await;
+    }
+    db.exec("UPDATE items SET qty = 3 WHERE id = 1").await;
+    let stop = CancellationToken::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while db.queued("items").await.len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "not resumed after the connection was killed"
+        );
+        let _ = reader.run_once(&stop).await;
+    }
+    // DROP COLUMN with the reader behind it, and the table's old shape not known to it
+    // (a reader started after the ALTER, e.g. after a takeover; a reader that still has
+    // the old shape in hand decodes the old events with it): the old events do not fit
+    // the new shape, so the reader stops with an error naming the table, enqueueing
+    // nothing from them.
+    drop(reader);
+    db.exec("INSERT INTO items (id, qty, note) VALUES (4, 4, 'y')")
+        .await;
+    db.exec("ALTER TABLE items DROP COLUMN note").await;
+    let reader = db.reader(Duration::from_millis(200));
+    let mut err = None;
+    for _ in 0..10 {
+        if let Err(e) = reader.run_once(&stop).await {
+            err = Some(e.to_string());
+            break;
+        }
+    }
+    let now = db.queued("items").await;
+    let err = err.unwrap_or_else(|| {
+        panic!("the reader stops at events older than the ALTER; queue: {now:#?}")
+    });
+    assert!(
+        err.contains("`items`") && err.contains("ALTER TABLE"),
+        "{err}"
+    );
+    assert_eq!(
+        now.len(),
+        3,
+        "nothing enqueued from the old shape: {now:#?}"
+    );
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_restart_is_survived_from_the_checkpoint() {
+    let mut server = common::process::ThrowawayServer::start_with(
+        &["--log-bin=binlog", "--binlog-format=ROW", "--server-id=1"],
+        &["--binlog-row-metadata=FULL"],
+    )
+    .await;
+    let url = server.url();
+    let cfg = DbConfig::parse(&url).expect("url");
+    let pool = certyo_queue::db::connect(&cfg, 4).await.expect("connect");
+    {
+        let mut conn = pool.acquire().await.expect("connection");
+        certyo_queue::schema::apply(&mut conn)
+            .await
+            .expect("schema");
+    }
+    let db = BinlogDb {
+        engine: common::run_engine().await,
+        url: url.clone(),
+        pool,
+        _server: None,
+    };
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    let reader = db.reader(Duration::from_millis(200));
+    for i in 0..10 {
+        db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})"))
+            .await;
+    }
+    read_until(&db, &reader, "items", 10).await;
+    // A crash of the server (SIGKILL; InnoDB recovers, the binary log goes on in a new
+    // file) while the reader streams.
+    server.kill9();
+    let _ = reader.run_once(&CancellationToken::new()).await;
+    server.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match sqlx::query("SELECT 1").execute(&db.pool).await {
+            Ok(_) => break,
+            Err(e) => assert!(Instant::now() < deadline, "server back: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for i in 10..20 {
+        db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})"))
+            .await;
+    }
+    let stop = CancellationToken::new();
+    while db.queued("items").await.len() < 20 {
+        assert!(
+            Instant::now() < deadline,
+            "not resumed after the restart: {} rows; last error: {:?}",
+            db.queued("items").await.len(),
+            reader.run_once(&stop).await.err().map(|e| e.to_string())
+        );
+        let _ = reader.run_once(&stop).await;
+    }
+    let _ = reader.run_once(&stop).await;
+    let rows = db.queued("items").await;
+    assert_eq!(rows.len(), 20, "nothing lost, nothing doubled");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_of_a_binlog_table_queues_history_and_the_stream_goes_on() {
+    use certyo_queue::ops::backfill::{self, BackfillConfig};
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    db.exec("INSERT INTO items (id, qty) VALUES (1, 1), (2, 2), (3, 3)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    let reader = db.reader(Duration::from_millis(200));
+    // History from before the capture started is backfill's, not the reader's.
+    reader
+        .run_once(&CancellationToken::new())
+        .await
+        .expect("reader run");
+    assert!(
+        db.queued("items").await.is_empty(),
+        "history is not read from the log"
+    );
+    let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
+    let report = backfill::run(
+        &db.pool,
+        &name,
+        "items",
+        &BackfillConfig::default(),
+        &CancellationToken::new(),
+        &mut |_| {},
+    )
+    .await
+    .expect("backfill of a binlog-captured table");
+    assert_eq!(report.enqueued_now, 3, "{report:?}");
+    db.exec("INSERT INTO items (id, qty) VALUES (4, 4)").await;
+    db.exec("UPDATE items SET qty = 10 WHERE id = 1").await;
+    read_until(&db, &reader, "items", 5).await;
+    let ops: Vec<(String, String)> = db
+        .queued("items")
+        .await
+        .into_iter()
+        .map(|(op, id, _)| (op, id))
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("upsert", "1"),
+        ("upsert", "2"),
+        ("upsert", "3"),
+        ("insert", "4"),
+        ("update", "1"),
+    ]
+    .iter()
+    .map(|(o, i)| (o.to_string(), i.to_string()))
+    .collect();
+    assert_eq!(ops, want);
+    // REPLACE of an existing row and of a new one: the server logs the first as an
+    // update in place or as delete + insert; either way the record's last event carries
+    // the new row, and the new record is an insert.
+    db.exec("REPLACE INTO items (id, qty) VALUES (1, 100), (9, 9)")
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let stop = CancellationToken::new();
+    loop {
+        let rows = db.queued("items").await;
+        let last_1 = rows.iter().rev().find(|r| r.1 == "1").cloned();
+        let nine = rows.iter().find(|r| r.1 == "9").cloned();
+        if let (Some(last_1), Some(nine)) = (last_1, nine) {
+            let p: serde_json::Value = serde_json::from_str(&last_1.2).expect("payload JSON");
+            assert_eq!(p["qty"], 100, "{rows:#?}");
+            assert!(last_1.0 == "update" || last_1.0 == "insert", "{rows:#?}");
+            assert_eq!(nine.0, "insert", "{rows:#?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "REPLACE not captured: {rows:#?}");
+        reader.run_once(&stop).await.expect("reader run");
+    }
+    db.finish().await;
+}
+
+/// Each missing server setting and privilege is refused by `migrate --capture binlog`
+/// with the fix in the message (one throwaway server, its globals changed in turn).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_missing_setting_and_privilege_is_refused_with_the_fix() {
+    let server = common::process::ThrowawayServer::start_with(
+        &["--log-bin=binlog", "--binlog-format=ROW", "--server-id=1"],
+        &["--binlog-row-metadata=FULL"],
+    )
+    .await;
+    let engine = common::run_engine().await;
+    let url = server.url();
+    let admin = certyo_queue::db::connect(&DbConfig::parse(&url).expect("url"), 1)
+        .await
+        .expect("connect");
+    let exec = |sql: String| {
+        let admin = admin.clone();
+        async move {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(&admin)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+    };
+    exec("CREATE TABLE items (id INT PRIMARY KEY)".into()).await;
+    // A fresh pool per attempt: a session reads the globals when it connects.
+    let refusal = |url: String| async move {
+        let pool = certyo_queue::db::connect(&DbConfig::parse(&url).expect("url"), 1)
+            .await
+            .expect("connect");
+        let r = migrate::run(&pool, &plan(&["items"], Source::Binlog)).await;
+        pool.close().await;
+        r.err().map(|e| e.to_string())
+    };
+    let mut cases: Vec<(&str, &str, &str)> = vec![
+        (
+            "SET GLOBAL binlog_format = 'STATEMENT'",
+            "SET GLOBAL binlog_format = 'ROW'",
+            "binlog_format = 'ROW'",
+        ),
+        (
+            "SET GLOBAL binlog_row_image = 'MINIMAL'",
+            "SET GLOBAL binlog_row_image = 'FULL'",
+            "binlog_row_image = 'FULL'",
+        ),
+    ];
+    if engine == Engine::MySql {
+        cases.push((
+            "SET GLOBAL binlog_row_metadata = 'MINIMAL'",
+            "SET GLOBAL binlog_row_metadata = 'FULL'",
+            "binlog_row_metadata = 'FULL'",
+        ));
+    }
+    for (break_it, fix, says) in cases {
+        exec(break_it.into()).await;
+        let err = refusal(url.clone())
+            .await
+            .unwrap_or_else(|| panic!("{break_it}: not refused"));
+        assert!(err.contains(says), "{break_it}: {err}");
+        exec(fix.into()).await;
+    }
+    // Privileges: one user without REPLICATION SLAVE, one without REPLICATION CLIENT.
+    let client_privilege = match engine {
+        Engine::MySql => "REPLICATION CLIENT",
+        Engine::MariaDb => "BINLOG MONITOR",
+    };
+    for (user, grant, says) in [
+        ("no_slave", client_privilege, "REPLICATION SLAVE"),
+        ("no_client", "REPLICATION SLAVE", "REPLICATION CLIENT"),
+    ] {
+        exec(format!(
+            "CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'pw'"
+        ))
+        .await;
+        exec(format!("GRANT ALL ON `shop`.* TO '{user}'@'127.0.0.1'")).await;
+        exec(format!("GRANT {grant} ON *.* TO '{user}'@'127.0.0.1'")).await;
+        let err = refusal(url.replacen("cq:cq@", &format!("{user}:pw@"), 1))
+            .await
+            .unwrap_or_else(|| panic!("{user}: not refused"));
+        assert!(err.contains(says) && err.contains("GRANT"), "{user}: {err}");
+    }
+    // Everything in place: accepted.
+    assert_eq!(refusal(url.clone()).await, None);
+    admin.close().await;
+    drop(server);
+}
