@@ -57,6 +57,22 @@ pub struct Delivered {
     pub record_id: String,
     /// The hash Certyo returned, if any (NULL is written otherwise).
     pub record_hash: Option<String>,
+    /// SHA-256 (lowercase hex) of the payload text that was sent, if the caller has it
+    /// (the worker does: [`payload_sha256`]); otherwise it is read from the queue row.
+    pub payload_sha256: Option<String>,
+}
+
+/// The SHA-256 (lowercase hex) of a payload text: what `certyo_payload_sha256` holds,
+/// equal to the server's `SHA2(CAST(payload AS CHAR), 256)` of the same queue row.
+pub fn payload_sha256(payload: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(payload.as_bytes());
+    let mut s = String::with_capacity(64);
+    for b in digest {
+        s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    s
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -574,10 +590,24 @@ async fn payload_digests(
     conn: &mut MySqlConnection,
     rows: &[&Row_<'_>],
 ) -> Result<HashMap<i64, String>, WriteBackError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.item.queue_id).collect();
-    queue::versions::payload_digests(conn, &ids)
-        .await
-        .map_err(db("reading the delivered payloads' digests"))
+    let mut known: HashMap<i64, String> = rows
+        .iter()
+        .filter_map(|r| Some((r.item.queue_id, r.item.payload_sha256.clone()?)))
+        .collect();
+    // Only the items whose caller did not have the payload (a kept write-back).
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r.item.queue_id)
+        .filter(|id| !known.contains_key(id))
+        .collect();
+    if !ids.is_empty() {
+        known.extend(
+            queue::versions::payload_digests(conn, &ids)
+                .await
+                .map_err(db("reading the delivered payloads' digests"))?,
+        );
+    }
+    Ok(known)
 }
 
 /// The delay before the next try of a write-back that was held `attempts` times.
@@ -633,6 +663,7 @@ async fn claim_due(conn: &mut MySqlConnection) -> Result<Vec<DueRow>, WriteBackE
                     table: r.try_get(1)?,
                     record_id: r.try_get(2)?,
                     record_hash: r.try_get(3)?,
+                    payload_sha256: None,
                 },
                 attempts: r.try_get(4)?,
             })
@@ -777,5 +808,22 @@ mod tests {
         );
         assert_eq!(parse_record_id(r#"["eu"]"#, 2), None);
         assert_eq!(parse_record_id("eu,42", 2), None);
+    }
+}
+
+#[cfg(test)]
+mod payload_digest_tests {
+    use super::payload_sha256;
+
+    #[test]
+    fn the_payload_digest_is_lowercase_hex_sha256_of_the_text() {
+        assert_eq!(
+            payload_sha256("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            payload_sha256(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }

@@ -90,6 +90,7 @@ async fn binary_uuid_keys_are_hex_record_ids_that_write_back_and_backfill_find_a
             },
             record_id: record_id.clone(),
             record_hash: Some(format!("h{id}")),
+            payload_sha256: None,
         })
         .collect();
     let report = writeback::write_back(&db.pool, &db.name, &delivered)
@@ -443,6 +444,7 @@ async fn a_binary_key_row_is_verified_as_anchored_through_its_hex_record_id() {
             table: "docs".into(),
             record_id,
             record_hash: ingested.record_hash,
+            payload_sha256: None,
         }],
     )
     .await
@@ -502,6 +504,7 @@ async fn mariadb_uuid_and_inet_columns_render_as_their_text_and_a_uuid_key_write
             table: "hosts".into(),
             record_id,
             record_hash: None,
+            payload_sha256: None,
         }],
     )
     .await
@@ -620,6 +623,7 @@ async fn a_composite_key_with_a_wide_decimal_part_keeps_its_digits_and_writes_ba
             table: "prices".into(),
             record_id,
             record_hash: None,
+            payload_sha256: None,
         }],
     )
     .await

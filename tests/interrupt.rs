@@ -85,6 +85,7 @@ async fn verify_against_a_silent_api_stops_on_sigint_and_sigterm() {
             table: "products".into(),
             record_id: id.to_string(),
             record_hash: Some(format!("h{id}")),
+            payload_sha256: None,
         })
         .collect();
     writeback::write_back(&db.pool, &db.name, &items)

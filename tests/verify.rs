@@ -96,6 +96,7 @@ impl Setup {
                 table: "products".into(),
                 record_id: id.to_string(),
                 record_hash: ingested.record_hash,
+                payload_sha256: None,
             }],
         )
         .await

@@ -40,6 +40,7 @@ async fn delivered(db: &TestDb, table: &str) -> Vec<Delivered> {
             queue_id: id,
             table: table.to_string(),
             record_hash: Some(format!("h{rid}")),
+            payload_sha256: None,
             record_id: rid,
         })
         .collect()
@@ -117,6 +118,7 @@ async fn a_late_write_back_never_overwrites_a_newer_version() {
 
     let second = Delivered {
         record_hash: Some("hash-v2".into()),
+        payload_sha256: None,
         ..second
     };
     write_back(&db.pool, &db.name, &[second]).await.unwrap();
@@ -134,6 +136,7 @@ async fn a_late_write_back_never_overwrites_a_newer_version() {
     .await;
     let none_hash = Delivered {
         record_hash: None,
+        payload_sha256: None,
         ..items[1].clone()
     };
     let report = write_back(&db.pool, &db.name, &[none_hash]).await.unwrap();
@@ -179,12 +182,14 @@ async fn composite_keys_are_parsed_back_from_record_id() {
             table: "gone".into(),
             record_id: "1".into(),
             record_hash: None,
+            payload_sha256: None,
         },
         Delivered {
             queue_id: 1,
             table: "order_lines".into(),
             record_id: "eu,42".into(),
             record_hash: None,
+            payload_sha256: None,
         },
     ];
     let report = write_back(&db.pool, &db.name, &odd).await.unwrap();

@@ -70,6 +70,7 @@ async fn one_loop(
                     table: r.table_name.clone(),
                     record_id: r.record_id.clone(),
                     record_hash: Some(FAKE_HASH.to_string()),
+                    payload_sha256: r.payload.as_deref().map(writeback::payload_sha256),
                 })
                 .collect();
             done += writeback::complete_and_write_back(pool, schema, &ids, &owner, &items)

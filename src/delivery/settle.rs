@@ -272,6 +272,7 @@ impl Delivery {
                 table: r.table_name.clone(),
                 record_id: r.record_id.clone(),
                 record_hash: hash.clone(),
+                payload_sha256: r.payload.as_deref().map(writeback::payload_sha256),
             })
             .collect();
         let deadline = Instant::now() + self.cfg.lease / 2;
