@@ -182,16 +182,7 @@ impl Delivery {
             .chain(claimed.exhausted.iter())
             .map(|r| r.id)
             .collect();
-        if self
-            .with_db_retry("queue.release", || {
-                queue::release(&self.db, &ids, owner, Duration::ZERO)
-            })
-            .await
-        {
-            self.stats
-                .released
-                .fetch_add(ids.len() as u64, Ordering::Relaxed);
-        }
+        self.release_counted(&ids, owner, Duration::ZERO).await;
     }
 }
 

@@ -29,6 +29,22 @@ fn count_by_table<'a>(metric: &'static str, tables: impl Iterator<Item = &'a str
 }
 
 impl Delivery {
+    /// Hand `ids` back without counting the attempt (available after `delay`) and
+    /// count them as released; false if the database kept refusing.
+    pub(super) async fn release_counted(&self, ids: &[i64], owner: &str, delay: Duration) -> bool {
+        let released = self
+            .with_db_retry("queue.release", || {
+                queue::release(&self.db, ids, owner, delay)
+            })
+            .await;
+        if released {
+            self.stats
+                .released
+                .fetch_add(ids.len() as u64, Ordering::Relaxed);
+        }
+        released
+    }
+
     /// Apply every row's outcome to the queue.
     pub(super) async fn settle(
         &self,
@@ -162,45 +178,22 @@ impl Delivery {
         }
         if let Some(error) = auth_error {
             self.refused(&error);
-            let ids = unauthorised;
-            if self
-                .with_db_retry("queue.release", || {
-                    queue::release(&self.db, &ids, owner, Duration::ZERO)
-                })
-                .await
-            {
-                self.stats
-                    .released
-                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
-            }
+            self.release_counted(&unauthorised, owner, Duration::ZERO)
+                .await;
         }
         if let Some(error) = misdirection {
             self.misdirected(&error, misdirected.len());
-            let ids = misdirected;
             if self
-                .with_db_retry("queue.release", || {
-                    queue::release(&self.db, &ids, owner, self.cfg.auth_retry)
-                })
+                .release_counted(&misdirected, owner, self.cfg.auth_retry)
                 .await
             {
                 self.stats
-                    .released
-                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
-                self.stats
                     .misdirected
-                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+                    .fetch_add(misdirected.len() as u64, Ordering::Relaxed);
             }
         }
-        if !unsent.is_empty()
-            && self
-                .with_db_retry("queue.release", || {
-                    queue::release(&self.db, &unsent, owner, Duration::ZERO)
-                })
-                .await
-        {
-            self.stats
-                .released
-                .fetch_add(unsent.len() as u64, Ordering::Relaxed);
+        if !unsent.is_empty() {
+            self.release_counted(&unsent, owner, Duration::ZERO).await;
         }
         // A dead letter no longer blocks its record: hand its next events over too
         // (this claim held the record's earliest event, so none is in flight).

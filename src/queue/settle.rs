@@ -73,10 +73,22 @@ pub async fn retry(
     delay: Duration,
     error: &str,
 ) -> Result<u64, sqlx::Error> {
+    later_with_error(pool, RETRY, ids, owner, delay, error).await
+}
+
+/// `template` (retry or throttled release) with its delay and (truncated) error.
+async fn later_with_error(
+    pool: &MySqlPool,
+    template: &str,
+    ids: &[i64],
+    owner: &str,
+    delay: Duration,
+    error: &str,
+) -> Result<u64, sqlx::Error> {
     let error = truncate(error, 1000);
     by_ids(
         pool,
-        RETRY,
+        template,
         &[Bind::I64(micros(delay)), Bind::Str(&error)],
         ids,
         owner,
@@ -103,15 +115,7 @@ pub async fn throttle(
     delay: Duration,
     error: &str,
 ) -> Result<u64, sqlx::Error> {
-    let error = truncate(error, 1000);
-    by_ids(
-        pool,
-        RELEASE_THROTTLED,
-        &[Bind::I64(micros(delay)), Bind::Str(&error)],
-        ids,
-        owner,
-    )
-    .await
+    later_with_error(pool, RELEASE_THROTTLED, ids, owner, delay, error).await
 }
 
 /// Make row `id` a dead letter with `reason`.
