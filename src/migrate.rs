@@ -478,17 +478,7 @@ async fn migrate_locked(
         let cp = capture::plan_capture(shape, &existing)?;
         let action = if target.source == registry::Source::Binlog {
             if !plan.dry_run {
-                if let Some(alter) = &cp.alter {
-                    exec_waiting(
-                        conn,
-                        schema,
-                        &cp.table,
-                        alter,
-                        "adding tracking columns",
-                        wait,
-                    )
-                    .await?;
-                }
+                add_tracking_columns(conn, schema, &cp, wait).await?;
                 registry::register(conn, &shape.name, registry::Source::Binlog, None).await?;
                 let engine = binlog_server
                     .as_ref()
@@ -825,11 +815,11 @@ fn set_digest(
     Ok(())
 }
 
-async fn apply_capture(
+/// The table's tracking-column ALTER, if it needs one (waiting as migrate's DDL does).
+async fn add_tracking_columns(
     conn: &mut MySqlConnection,
     schema: &str,
     cp: &CapturePlan,
-    existing: &[ExistingTrigger],
     wait: Duration,
 ) -> Result<(), MigrateError> {
     if let Some(alter) = &cp.alter {
@@ -843,6 +833,17 @@ async fn apply_capture(
         )
         .await?;
     }
+    Ok(())
+}
+
+async fn apply_capture(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    cp: &CapturePlan,
+    existing: &[ExistingTrigger],
+    wait: Duration,
+) -> Result<(), MigrateError> {
+    add_tracking_columns(conn, schema, cp, wait).await?;
     if cp.trigger_statements.is_empty() {
         return Ok(());
     }
