@@ -12,6 +12,9 @@
 //! - `certyo_api_request_duration_seconds{endpoint}`, `certyo_api_responses_total{endpoint,status}`.
 //! - `certyo_verify_outcomes_total{outcome}`: anchored, not_yet, failed, retry_later, superseded.
 //! - `certyo_queue_claim_conflicts_total`: claims retried after a deadlock or lock wait timeout.
+//! - `certyo_queue_lost_leases_total`: rows whose lease expired before this worker settled
+//!   them (too slow an API call for `--lease`): their new holder sends them again under
+//!   the same idempotency key; they are not counted as delivered, retried or dead here.
 //! - `certyo_queue_bulk_uncertain_total`: records a bulk answer did not prove accepted
 //!   or refused, confirmed by single calls.
 //! - `certyo_rows_altered{table}` (gauge): rows `audit --mark` set to 'Altered',
@@ -42,6 +45,7 @@ pub const API_DURATION: &str = "certyo_api_request_duration_seconds";
 pub const API_RESPONSES: &str = "certyo_api_responses_total";
 pub const VERIFY_OUTCOMES: &str = "certyo_verify_outcomes_total";
 pub const CLAIM_CONFLICTS: &str = "certyo_queue_claim_conflicts_total";
+pub const LOST_LEASES: &str = "certyo_queue_lost_leases_total";
 pub const BULK_UNCERTAIN: &str = "certyo_queue_bulk_uncertain_total";
 /// Gauge: rows marked 'Altered' by `audit --mark`, per table (refreshed each
 /// verification round, by the process that runs verification).

@@ -148,7 +148,7 @@ async fn release_hands_rows_back_without_counting_the_attempt_and_retry_waits() 
     queue::release(&db.pool, &[a], "w", Duration::ZERO)
         .await
         .unwrap();
-    queue::retry(&db.pool, &[b], "w", Duration::from_secs(30), "500 boom")
+    queue::retry(&db.pool, &[(b, "500 boom")], "w", Duration::from_secs(30))
         .await
         .unwrap();
     let again = queue::claim(&db.pool, "w2", 10, LEASE, 20).await.unwrap();
@@ -172,6 +172,90 @@ async fn release_hands_rows_back_without_counting_the_attempt_and_retry_waits() 
             .await,
         1
     );
+    db.finish().await;
+}
+
+/// One retry statement for rows that failed differently keeps each row's own error,
+/// and changes nothing of a row whose lease this claim no longer holds.
+#[tokio::test]
+async fn a_grouped_retry_keeps_each_rows_own_error_and_spares_rows_leased_again() {
+    let db = TestDb::new().await;
+    for r in ["1", "2", "3"] {
+        enqueue(&db, "t", r, 1).await;
+    }
+    let c = queue::claim(&db.pool, "w", 10, LEASE, 20).await.unwrap();
+    let ids: Vec<i64> = c.rows.iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), 3);
+    // The third row's lease expired and another worker holds it now.
+    db.exec(&format!(
+        "UPDATE certyo_queue SET lease_owner = 'w2' WHERE id = {}",
+        ids[2]
+    ))
+    .await;
+    let changed = queue::retry(
+        &db.pool,
+        &[
+            (ids[0], "item 1: 503 busy"),
+            (ids[1], "item 2: timed out"),
+            (ids[2], "item 3: 500"),
+        ],
+        "w",
+        Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        changed, 2,
+        "the row leased again is not this claim's to retry"
+    );
+    for (id, error) in [(ids[0], "item 1: 503 busy"), (ids[1], "item 2: timed out")] {
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM certyo_queue WHERE id = {id} AND last_error = '{error}' AND lease_owner IS NULL"
+            ))
+            .await,
+            1,
+            "row {id} keeps its own error"
+        );
+    }
+    assert_eq!(
+        db.scalar(&format!(
+            "SELECT COUNT(*) FROM certyo_queue WHERE id = {} AND last_error IS NULL AND lease_owner = 'w2'",
+            ids[2]
+        ))
+        .await,
+        1
+    );
+    // The same for a 429 hand-back, which also gives the attempt back.
+    let c = queue::claim(&db.pool, "w3", 10, LEASE, 20).await;
+    assert!(
+        c.unwrap().rows.is_empty(),
+        "the retried rows wait out their backoff"
+    );
+    db.exec(
+        "UPDATE certyo_queue SET available_at = NOW(6) - INTERVAL 1 SECOND, lease_owner = NULL",
+    )
+    .await;
+    let c = queue::claim(&db.pool, "w3", 10, LEASE, 20).await.unwrap();
+    let rows: Vec<(i64, String)> = c
+        .rows
+        .iter()
+        .map(|r| (r.id, format!("429 for {}", r.record_id)))
+        .collect();
+    let refs: Vec<(i64, &str)> = rows.iter().map(|(id, e)| (*id, e.as_str())).collect();
+    let changed = queue::throttle(&db.pool, &refs, "w3", Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(changed, 3);
+    for r in ["1", "2", "3"] {
+        assert_eq!(
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM certyo_queue WHERE record_id = '{r}' AND last_error = '429 for {r}'"
+            ))
+            .await,
+            1
+        );
+    }
     db.finish().await;
 }
 

@@ -448,3 +448,57 @@ async fn shutdown_mid_batch_hands_back_unsent_rows_and_a_new_worker_delivers_eve
     emu.stop().await;
     db.finish().await;
 }
+
+/// A claim whose lease was taken over while its API call was in flight (another worker
+/// claimed the rows after the lease expired) settles nothing: its 202s are not counted
+/// as deliveries but as lost leases, and the rows' new holder delivers them, once each.
+#[tokio::test]
+async fn rows_whose_lease_was_taken_over_mid_call_count_as_lost_not_delivered() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let db = TestDb::with_products().await;
+    let emu = emulator(EmulatorConfig {
+        latency: Duration::from_millis(1500),
+        ..Default::default()
+    })
+    .await;
+    db.insert_products(5).await;
+    let w = RunningWorker::start(
+        &db,
+        api_config(&emu.url(), &db.name),
+        None,
+        worker_config(1),
+    );
+    let stats = w.delivery.stats.clone();
+    wait_until(
+        Duration::from_secs(10),
+        "the rows claimed and sent",
+        || async { stats.api_calls.load(Relaxed) > 0 },
+    )
+    .await;
+    // What a claim by another worker does to rows whose lease expired.
+    db.exec("UPDATE certyo_queue SET lease_owner = 'another-worker', attempts = attempts + 1, available_at = NOW(6) + INTERVAL 1 HOUR WHERE processed = 0")
+        .await;
+    wait_until(
+        Duration::from_secs(10),
+        "the lost leases counted",
+        || async { stats.lost_leases.load(Relaxed) == 5 },
+    )
+    .await;
+    assert_eq!(
+        stats.delivered.load(Relaxed),
+        0,
+        "a lost row was counted as delivered"
+    );
+    assert_eq!(db.pending().await, 5, "the new holder's rows were changed");
+    // The other worker's lease expires in turn: this worker takes the rows and delivers.
+    db.exec("UPDATE certyo_queue SET available_at = NOW(6) WHERE processed = 0")
+        .await;
+    emu.set_latency(Duration::ZERO);
+    drained(&db, Duration::from_secs(30)).await;
+    w.stop().await;
+    assert_eq!(stats.delivered.load(Relaxed), 5);
+    assert_eq!(stats.lost_leases.load(Relaxed), 5);
+    assert_eq!(emu.inspect().keys_received(), db.queue_keys().await);
+    emu.stop().await;
+    db.finish().await;
+}

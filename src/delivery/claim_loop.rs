@@ -108,7 +108,6 @@ impl Delivery {
             drop(slot);
             match claim {
                 Err(e) if queue::is_lock_conflict(&e) => {
-                    self.stats.claim_conflicts.fetch_add(1, Ordering::Relaxed);
                     metrics::counter!(telemetry::CLAIM_CONFLICTS).increment(1);
                     tracing::debug!(event = "queue.claim_conflict", error = %e, "claim conflict; retrying");
                 }

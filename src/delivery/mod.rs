@@ -62,7 +62,8 @@ pub struct Stats {
     pub retried: AtomicU64,
     pub dead: AtomicU64,
     pub released: AtomicU64,
-    pub claim_conflicts: AtomicU64,
+    /// Rows this process claimed but could not settle because their lease expired first.
+    pub lost_leases: AtomicU64,
     /// Next events leased in the transaction that settled their predecessors.
     pub handed_over: AtomicU64,
     /// The workers' current claim sizes, summed (gauge `certyo_queue_claim_size`).

@@ -17,6 +17,10 @@ const HAND_OVER_TRIES: u32 = 8;
 /// First pause before such a try; doubles per try (2 ms .. 256 ms, about 0.5 s in all).
 const HAND_OVER_PAUSE: Duration = Duration::from_millis(2);
 
+/// Rows to hand back for later, each with its own error, and the longest Retry-After
+/// any of their answers asked for.
+type LaterRows<'a> = (Vec<(i64, &'a str)>, Option<Duration>);
+
 /// Add one to `metric{table}` per item, in one update per table.
 fn count_by_table<'a>(metric: &'static str, tables: impl Iterator<Item = &'a str>) {
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
@@ -33,16 +37,28 @@ impl Delivery {
     /// count them as released; false if the database kept refusing.
     pub(super) async fn release_counted(&self, ids: &[i64], owner: &str, delay: Duration) -> bool {
         let released = self
-            .with_db_retry("queue.release", || {
+            .with_db_retry("queue.release", ids.len(), || {
                 queue::release(&self.db, ids, owner, delay)
             })
             .await;
-        if released {
-            self.stats
-                .released
-                .fetch_add(ids.len() as u64, Ordering::Relaxed);
+        if let Some(n) = released {
+            self.stats.released.fetch_add(n, Ordering::Relaxed);
         }
-        released
+        released.is_some()
+    }
+
+    /// Count `n` rows whose lease expired before this worker settled them.
+    fn lost_leases(&self, what: &'static str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.stats.lost_leases.fetch_add(n, Ordering::Relaxed);
+        metrics::counter!(telemetry::LOST_LEASES).increment(n);
+        tracing::warn!(
+            event = what,
+            rows = n,
+            "lease expired before the rows were settled; their new holder sends them again (same idempotency key). A --lease longer than the slowest API call avoids this"
+        );
     }
 
     /// Apply every row's outcome to the queue.
@@ -53,15 +69,16 @@ impl Delivery {
         next_owner: &str,
     ) -> Option<queue::Claimed> {
         let mut delivered: Vec<(&QueueRow, Option<String>)> = Vec::new();
-        let mut retry: BTreeMap<u32, (Vec<i64>, String, Option<Duration>)> = BTreeMap::new();
+        // Retries by attempt number.
+        let mut retry: BTreeMap<u32, LaterRows> = BTreeMap::new();
         let mut unsent: Vec<i64> = Vec::new();
         let mut unauthorised: Vec<i64> = Vec::new();
         let mut auth_error: Option<String> = None;
         let mut misdirected: Vec<i64> = Vec::new();
         let mut misdirection: Option<String> = None;
         let mut bury: Vec<(&QueueRow, String)> = Vec::new();
-        // 429s: (ids, the first error, the longest Retry-After).
-        let mut throttled: (Vec<i64>, Option<String>, Option<Duration>) = (Vec::new(), None, None);
+        // 429s.
+        let mut throttled: LaterRows = (Vec::new(), None);
         let mut retry_tables: Vec<&str> = Vec::new();
 
         for (row, outcome) in &settled {
@@ -79,9 +96,8 @@ impl Delivery {
                 }
                 SendOutcome::Throttled { error, after } => {
                     retry_tables.push(row.table_name.as_str());
-                    throttled.0.push(row.id);
-                    throttled.1.get_or_insert_with(|| error.clone());
-                    throttled.2 = throttled.2.max(*after);
+                    throttled.0.push((row.id, error.as_str()));
+                    throttled.1 = throttled.1.max(*after);
                 }
                 SendOutcome::Retry { error, after } => {
                     let attempts = row.attempts + 1;
@@ -89,12 +105,10 @@ impl Delivery {
                         bury.push((row, format!("gave up after {attempts} attempts: {error}")));
                     } else {
                         retry_tables.push(row.table_name.as_str());
-                        let entry = retry
-                            .entry(attempts)
-                            .or_insert_with(|| (Vec::new(), error.clone(), None));
-                        entry.0.push(row.id);
+                        let entry = retry.entry(attempts).or_default();
+                        entry.0.push((row.id, error.as_str()));
                         // A server's Retry-After is honoured up to --retry-max.
-                        entry.2 = entry.2.max(after.map(|a| a.min(self.cfg.retry_max)));
+                        entry.1 = entry.1.max(after.map(|a| a.min(self.cfg.retry_max)));
                     }
                 }
             }
@@ -120,13 +134,14 @@ impl Delivery {
         );
         if let Some(after) = retry
             .values()
-            .filter_map(|(_, _, after)| *after)
-            .chain(throttled.2)
+            .filter_map(|(_, after)| *after)
+            .chain(throttled.1)
             .max()
         {
             self.pause_for(after.min(self.cfg.retry_max));
         }
-        if let (ids, Some(error), after) = throttled {
+        let (rows, after) = throttled;
+        if let Some((_, error)) = rows.first() {
             // Not an attempt: the first retry's backoff, or the server's Retry-After when
             // longer, never beyond --retry-max.
             let delay = self
@@ -134,30 +149,28 @@ impl Delivery {
                 .backoff(1)
                 .max(after.unwrap_or_default())
                 .min(self.cfg.retry_max);
-            tracing::debug!(event = "queue.throttle", rows = ids.len(), delay = ?delay, error = %error);
-            if self
-                .with_db_retry("queue.throttle", || {
-                    queue::throttle(&self.db, &ids, owner, delay, &error)
+            tracing::debug!(event = "queue.throttle", rows = rows.len(), delay = ?delay, error = %error);
+            if let Some(n) = self
+                .with_db_retry("queue.throttle", rows.len(), || {
+                    queue::throttle(&self.db, &rows, owner, delay)
                 })
                 .await
             {
-                self.stats
-                    .retried
-                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+                self.stats.retried.fetch_add(n, Ordering::Relaxed);
             }
         }
-        for (attempts, (ids, error, after)) in retry {
+        for (attempts, (rows, after)) in retry {
             let delay = self.cfg.backoff(attempts).max(after.unwrap_or_default());
-            tracing::debug!(event = "queue.retry", rows = ids.len(), attempts, delay = ?delay, error = %error);
-            if self
-                .with_db_retry("queue.retry", || {
-                    queue::retry(&self.db, &ids, owner, delay, &error)
+            if let Some((_, error)) = rows.first() {
+                tracing::debug!(event = "queue.retry", rows = rows.len(), attempts, delay = ?delay, error = %error);
+            }
+            if let Some(n) = self
+                .with_db_retry("queue.retry", rows.len(), || {
+                    queue::retry(&self.db, &rows, owner, delay)
                 })
                 .await
             {
-                self.stats
-                    .retried
-                    .fetch_add(ids.len() as u64, Ordering::Relaxed);
+                self.stats.retried.fetch_add(n, Ordering::Relaxed);
             }
         }
         let mut buried: Vec<(String, String)> = Vec::new();
@@ -166,8 +179,8 @@ impl Delivery {
                 event = "queue.dead_letter", id = row.id, table = %row.table_name, record_id = %row.record_id,
                 reason = %reason, "dead letter"
             );
-            if self
-                .with_db_retry("queue.bury", || {
+            if let Some(1) = self
+                .with_db_retry("queue.bury", 1, || {
                     queue::bury(&self.db, row.id, owner, &reason)
                 })
                 .await
@@ -270,7 +283,7 @@ impl Delivery {
             .collect();
         let deadline = Instant::now() + self.cfg.lease / 2;
         let mut pause = Duration::from_millis(50);
-        let mut chained = loop {
+        let (completed, mut chained) = loop {
             match writeback::complete_write_back_and_hand_over(
                 &self.db,
                 &self.schema,
@@ -281,12 +294,7 @@ impl Delivery {
             )
             .await
             {
-                Ok((completed, _report, chained)) => {
-                    if (completed as usize) < ids.len() {
-                        tracing::warn!(event = "queue.complete", rows = ids.len(), completed, "some rows' lease expired before they were marked delivered; their new holder delivers them again (same idempotency key)");
-                    }
-                    break chained;
-                }
+                Ok((completed, _report, chained)) => break (completed, chained),
                 Err(e)
                     if Instant::now() + pause < deadline
                         && e.sqlx().is_some_and(crate::db::is_retryable) =>
@@ -301,16 +309,19 @@ impl Delivery {
                 }
             }
         };
-        self.stats
-            .delivered
-            .fetch_add(ids.len() as u64, Ordering::Relaxed);
+        self.stats.delivered.fetch_add(completed, Ordering::Relaxed);
+        let mine = self.completed_by_this_claim(delivered, completed).await;
+        self.lost_leases(
+            "queue.complete",
+            ids.len() as u64 - completed.min(ids.len() as u64),
+        );
         count_by_table(
             telemetry::DELIVERED,
-            delivered.iter().map(|(r, _)| r.table_name.as_str()),
+            mine.iter().map(|r| r.table_name.as_str()),
         );
         let now = chrono::Utc::now();
         let latency = metrics::histogram!(telemetry::DELIVERY_LATENCY);
-        for (row, _) in delivered {
+        for row in mine {
             if let Ok(d) = (now - row.created_at).to_std() {
                 latency.record(d.as_secs_f64());
             }
@@ -355,10 +366,56 @@ impl Delivery {
         Some(chained.claimed)
     }
 
-    /// Run a settling statement, retrying database errors for up to half a lease (the
-    /// rows are ours until the lease expires; after that another worker may redo them,
-    /// which idempotency keys make harmless). Returns whether it succeeded.
-    pub(super) async fn with_db_retry<F, Fut>(&self, what: &'static str, mut op: F) -> bool
+    /// The rows of `delivered` this claim marked delivered: all of them when `completed`
+    /// says so; otherwise (some leases expired first: rare) those the queue shows
+    /// delivered with this claim's attempt count (a row claimed again has a higher one).
+    /// Empty if that read fails: only the per-table counts and latencies miss them.
+    async fn completed_by_this_claim<'a>(
+        &self,
+        delivered: &[(&'a QueueRow, Option<String>)],
+        completed: u64,
+    ) -> Vec<&'a QueueRow> {
+        if completed as usize >= delivered.len() {
+            return delivered.iter().map(|(r, _)| *r).collect();
+        }
+        let ids: Vec<i64> = delivered.iter().map(|(r, _)| r.id).collect();
+        match queue::settled(&self.db, &ids).await {
+            Ok(now) => {
+                let ours: std::collections::HashSet<i64> = now
+                    .into_iter()
+                    .filter(|(_, _, processed)| *processed)
+                    .map(|(id, attempts, _)| (id, attempts))
+                    .filter(|(id, attempts)| {
+                        delivered
+                            .iter()
+                            .any(|(r, _)| r.id == *id && r.attempts + 1 == *attempts)
+                    })
+                    .map(|(id, _)| id)
+                    .collect();
+                delivered
+                    .iter()
+                    .map(|(r, _)| *r)
+                    .filter(|r| ours.contains(&r.id))
+                    .collect()
+            }
+            Err(e) => {
+                tracing::debug!(event = "queue.complete", error = %e, "cannot tell which rows this claim delivered; their per-table counts are skipped");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Run a settling statement on `rows` rows, retrying lock conflicts and lost
+    /// connections for up to half a lease (the rows are ours until the lease expires;
+    /// after that another worker may redo them, which idempotency keys make harmless).
+    /// Returns the rows it changed (those it did not had lost their lease: counted as
+    /// such), or None if it failed.
+    pub(super) async fn with_db_retry<F, Fut>(
+        &self,
+        what: &'static str,
+        rows: usize,
+        mut op: F,
+    ) -> Option<u64>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<u64, sqlx::Error>>,
@@ -367,15 +424,18 @@ impl Delivery {
         let mut pause = Duration::from_millis(50);
         loop {
             match op().await {
-                Ok(_) => return true,
-                Err(e) if Instant::now() + pause < deadline => {
+                Ok(n) => {
+                    self.lost_leases(what, (rows as u64).saturating_sub(n));
+                    return Some(n);
+                }
+                Err(e) if Instant::now() + pause < deadline && crate::db::is_retryable(&e) => {
                     tracing::warn!(event = what, error = %e, "database error settling rows; retrying");
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(2));
                 }
                 Err(e) => {
                     tracing::error!(event = what, error = %e, "database error settling rows; they return to the queue when their lease expires");
-                    return false;
+                    return None;
                 }
             }
         }

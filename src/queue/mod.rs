@@ -15,7 +15,6 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sqlx::mysql::MySqlDatabaseError;
 use sqlx::FromRow;
 
 mod chain;
@@ -29,7 +28,7 @@ pub mod versions;
 pub use chain::{chain, chain_again, Chained, HAND_OVER_RUN};
 pub use claim::{claim, BLOCKED_DEFER};
 pub use counts::backlog;
-pub use settle::{bury, complete, complete_in, release, retry, throttle};
+pub use settle::{bury, complete, complete_in, release, retry, settled, throttle};
 
 /// Lease rows to an owner: shared by the claim and the hand-over.
 const LEASE: &str = include_str!("../../sql/queue_lease.sql");
@@ -62,8 +61,13 @@ pub struct Claimed {
 
 /// Replace the `{ids}` placeholder of a statement with `n` bind markers.
 pub fn expand_ids(template: &str, n: usize) -> String {
+    expand_list(template, "{ids}", n)
+}
+
+/// Replace every `placeholder` of a statement with `n` bind markers.
+fn expand_list(template: &str, placeholder: &str, n: usize) -> String {
     let marks = vec!["?"; n.max(1)].join(",");
-    template.replace("{ids}", &marks)
+    template.replace(placeholder, &marks)
 }
 
 fn micros(d: Duration) -> i64 {
@@ -72,9 +76,7 @@ fn micros(d: Duration) -> i64 {
 
 /// True for InnoDB deadlocks (1213) and lock wait timeouts (1205): retry the statement.
 pub fn is_lock_conflict(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .and_then(|d| d.try_downcast_ref::<MySqlDatabaseError>())
-        .is_some_and(|m| matches!(m.number(), 1205 | 1213))
+    crate::db::classify(e) == crate::db::DbErrorKind::LockConflict
 }
 
 #[cfg(test)]
@@ -84,5 +86,9 @@ mod tests {
     #[test]
     fn ids_expand_to_bind_markers() {
         assert_eq!(expand_ids("a IN ({ids}) b", 3), "a IN (?,?,?) b");
+        assert_eq!(
+            expand_list("FIELD(id, {ids}) IN ({ids})", "{ids}", 2),
+            "FIELD(id, ?,?) IN (?,?)"
+        );
     }
 }

@@ -5,18 +5,19 @@ use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnection, MySqlPool};
 
-use super::{expand_ids, micros};
+use super::{expand_ids, expand_list, micros};
 
 const COMPLETE: &str = include_str!("../../sql/queue_complete.sql");
 const RETRY: &str = include_str!("../../sql/queue_retry.sql");
 const RELEASE: &str = include_str!("../../sql/queue_release.sql");
 const RELEASE_THROTTLED: &str = include_str!("../../sql/queue_release_throttled.sql");
 const BURY: &str = include_str!("../../sql/queue_bury.sql");
+const SETTLED: &str = include_str!("../../sql/queue_select_settled.sql");
 
 async fn by_ids(
     pool: &MySqlPool,
     template: &str,
-    head: &[Bind<'_>],
+    head: &[i64],
     ids: &[i64],
     owner: &str,
 ) -> Result<u64, sqlx::Error> {
@@ -25,21 +26,13 @@ async fn by_ids(
     }
     let sql = expand_ids(template, ids.len());
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-    for b in head {
-        q = match b {
-            Bind::I64(v) => q.bind(*v),
-            Bind::Str(s) => q.bind(*s),
-        };
+    for v in head {
+        q = q.bind(*v);
     }
     for id in ids {
         q = q.bind(*id);
     }
     Ok(q.bind(owner).execute(pool).await?.rows_affected())
-}
-
-enum Bind<'a> {
-    I64(i64),
-    Str(&'a str),
 }
 
 /// Mark `ids` delivered if `owner` still holds them. Returns the rows changed.
@@ -65,35 +58,55 @@ pub async fn complete_in(
     Ok(q.bind(owner).execute(conn).await?.rows_affected())
 }
 
-/// Make `ids` available again after `delay`, keeping `error`.
+/// Make rows available again after `delay`, each keeping its own error (`rows` is
+/// `(id, error)`).
 pub async fn retry(
     pool: &MySqlPool,
-    ids: &[i64],
+    rows: &[(i64, &str)],
     owner: &str,
     delay: Duration,
-    error: &str,
 ) -> Result<u64, sqlx::Error> {
-    later_with_error(pool, RETRY, ids, owner, delay, error).await
+    later_with_errors(pool, RETRY, rows, owner, delay).await
 }
 
-/// `template` (retry or throttled release) with its delay and (truncated) error.
-async fn later_with_error(
+/// `template` (retry or throttled release) with its delay and each row's (truncated)
+/// error: binds the delay, the ids, their errors, the ids again, the owner.
+async fn later_with_errors(
     pool: &MySqlPool,
     template: &str,
-    ids: &[i64],
+    rows: &[(i64, &str)],
     owner: &str,
     delay: Duration,
-    error: &str,
 ) -> Result<u64, sqlx::Error> {
-    let error = truncate(error, 1000);
-    by_ids(
-        pool,
-        template,
-        &[Bind::I64(micros(delay)), Bind::Str(&error)],
-        ids,
-        owner,
-    )
-    .await
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let sql = expand_list(&expand_ids(template, rows.len()), "{errors}", rows.len());
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(micros(delay));
+    for (id, _) in rows {
+        q = q.bind(*id);
+    }
+    for (_, error) in rows {
+        q = q.bind(truncate(error, 1000));
+    }
+    for (id, _) in rows {
+        q = q.bind(*id);
+    }
+    Ok(q.bind(owner).execute(pool).await?.rows_affected())
+}
+
+/// After a complete changed fewer rows than it named: each of `ids` with its attempts
+/// and whether it is delivered (`(id, attempts, processed)`).
+pub async fn settled(pool: &MySqlPool, ids: &[i64]) -> Result<Vec<(i64, u32, bool)>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = expand_ids(SETTLED, ids.len());
+    let mut q = sqlx::query_as::<_, (i64, u32, bool)>(sqlx::AssertSqlSafe(sql.as_str()));
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(pool).await
 }
 
 /// Hand back `ids` unsent, without counting the attempt; available again after `delay`.
@@ -103,19 +116,19 @@ pub async fn release(
     owner: &str,
     delay: Duration,
 ) -> Result<u64, sqlx::Error> {
-    by_ids(pool, RELEASE, &[Bind::I64(micros(delay))], ids, owner).await
+    by_ids(pool, RELEASE, &[micros(delay)], ids, owner).await
 }
 
-/// Hand back `ids` after a 429: the attempt is not counted (a rate limit says nothing
-/// about the rows), `error` is kept; available again after `delay`.
+/// Hand back rows after a 429: the attempt is not counted (a rate limit says nothing
+/// about the rows), each row's answer is kept (`rows` is `(id, error)`); available
+/// again after `delay`.
 pub async fn throttle(
     pool: &MySqlPool,
-    ids: &[i64],
+    rows: &[(i64, &str)],
     owner: &str,
     delay: Duration,
-    error: &str,
 ) -> Result<u64, sqlx::Error> {
-    later_with_error(pool, RELEASE_THROTTLED, ids, owner, delay, error).await
+    later_with_errors(pool, RELEASE_THROTTLED, rows, owner, delay).await
 }
 
 /// Make row `id` a dead letter with `reason`.
