@@ -1,12 +1,16 @@
--- audit: the local pass over one chunk (last key < key <= chunk end): each row's class
--- and how many rows have it. 0 never delivered (no status, no digest), 1 latest version
--- awaiting delivery (capture cleared the status; an earlier version's digest is left),
--- 2 delivered before payload digests were written back, 3 matches (the digest written
--- back equals the SHA-256 of the row rendered now exactly as capture renders it:
--- {payload} is the capture triggers' payload expression over the alias src, cast to
--- text as the worker read it from the queue), 4 altered. Rendering happens on the
--- server; only the counts travel.
+-- ops::audit::scan: the local pass over one chunk (last key < key <= chunk end): each
+-- row's class and how many rows have it. 0 never delivered (no status, no digest), 1
+-- latest version awaiting delivery (capture cleared the status; an earlier version's
+-- digest is left), 2 delivered before payload digests were written back, 3 matches (the
+-- digest written back equals the SHA-256 of the row rendered now exactly as capture
+-- renders it: {payload} is the capture triggers' payload expression over the alias src,
+-- cast to text as the worker read it from the queue), 4 altered. Rendering happens on
+-- the server; only the counts travel. Built by ops::audit_sql::TableSql.
 -- Index: PRIMARY range on the table. Locks: nothing (plain consistent read).
+-- Parameters: the key values of {after} (none on the first chunk), then those of {upto}.
+-- Placeholders: {payload} as above; {table} the checked, backtick-quoted table; {after}
+-- "key > last key" (or TRUE); {upto} "key <= chunk end".
+-- Returns: cls, n, one row per class present in the chunk.
 SELECT c.cls, CAST(COUNT(*) AS SIGNED) AS n
 FROM (
   SELECT CASE

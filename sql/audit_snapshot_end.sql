@@ -1,2 +1,3 @@
--- audit: end the snapshot of the queue-side check (it changed nothing).
+-- ops::audit::gone: end the snapshot of the queue-side check (it changed nothing).
+-- Parameters: none
 COMMIT

@@ -1,8 +1,11 @@
--- backfill: fragments of the keyset-pagination queries, one per line as `name: template`.
--- <col> is src.`column`, a checked, backtick-quoted primary-key column; <param> is the
--- bind marker of its value: `?`, or `UNHEX(?)` for a binary key column, whose value is
--- kept as hex (key_hex) like its record_id. A composite key (a, b) > (x, y) is written
--- a > x OR (a = x AND b > y): a union of ranges on PRIMARY.
+-- ops: fragments of the keyset-pagination queries of ops::backfill and ops::audit_sql.
+-- A binary key column's value is kept as hex (key_hex) like its record_id. A composite
+-- key (a, b) > (x, y) is written a > x OR (a = x AND b > y): a union of ranges on
+-- PRIMARY.
+-- Fragments: one per line as "name: template"; param and param_hex are the bind marker
+-- of a key value: `?`, or `UNHEX(?)` for a binary key column.
+-- Placeholders: {col} src.`column`, a checked, backtick-quoted primary-key column;
+-- {param} the bind marker of its value (param or param_hex).
 key_text: CAST({col} AS CHAR)
 key_hex: LOWER(HEX({col}))
 param: ?

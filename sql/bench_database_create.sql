@@ -1,3 +1,5 @@
--- bench: create the scratch database {db} (a generated name, backtick-quoted). Dropped
--- by bench_database_drop.sql when the run ends, also after an error or Ctrl-C.
+-- bench::scratch::create: create the scratch database. Dropped by
+-- bench_database_drop.sql when the run ends, also after an error or Ctrl-C.
+-- Parameters: none
+-- Placeholders: {db} the scratch database (a generated name, backtick-quoted).
 CREATE DATABASE {db}

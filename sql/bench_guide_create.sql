@@ -1,6 +1,7 @@
--- bench, guide baseline: the integration guide's queue table, exactly as its Step 1
--- creates `certyo_queue` (same columns, same idx_unprocessed index), under another name
--- so that it sits next to ours in the scratch database.
+-- bench::guide::prepare: (guide baseline) the integration guide's queue table, exactly
+-- as its Step 1 creates `certyo_queue` (same columns, same idx_unprocessed index), under
+-- another name so that it sits next to ours in the scratch database.
+-- Parameters: none
 CREATE TABLE certyo_guide_queue (
   id BIGINT AUTO_INCREMENT PRIMARY KEY,
   table_name VARCHAR(100) NOT NULL,

@@ -1,7 +1,10 @@
--- capture: the foreign keys of table ? (schema ?) whose ON UPDATE / ON DELETE action
--- changes its rows from another table's statement (CASCADE, SET NULL, SET DEFAULT).
--- InnoDB applies those changes without firing triggers, so capture never sees them.
--- Reads information_schema only (no data locks).
+-- capture::cascades: the foreign keys of table ? (schema ?) whose ON UPDATE / ON DELETE
+-- action changes its rows from another table's statement (CASCADE, SET NULL, SET
+-- DEFAULT). InnoDB applies those changes without firing triggers, so capture never sees
+-- them. Reads information_schema only (no data locks).
+-- Parameters: the schema, the table name.
+-- Returns: constraint_name, table_name, referenced_table, update_rule, delete_rule, one
+-- row per such foreign key (the caller keeps rows whose table_name matches exactly).
 SELECT CAST(CONSTRAINT_NAME AS CHAR) AS constraint_name,
        CAST(TABLE_NAME AS CHAR) AS table_name,
        CAST(REFERENCED_TABLE_NAME AS CHAR) AS referenced_table,

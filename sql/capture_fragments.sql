@@ -1,14 +1,21 @@
--- capture: expression fragments the trigger bodies and backfill are assembled from, one
--- per line as `name: template`. {v} is a column of a row, e.g. NEW.`col` or src.`col`
--- (checked, backtick-quoted); {name} the column name as the body of a string literal
--- (names with quotes or backslashes are refused); {row} is OLD, NEW or src. Every value
--- is rendered explicitly from its information_schema type (see render.rs and the
--- README's table), so the payload is the same on MySQL and MariaDB, from a trigger and
--- from backfill, whatever the writer's time_zone, sql_mode or character set. (MariaDB's
--- UNIX_TIMESTAMP of a zero TIMESTAMP is NULL inside a trigger, 0 elsewhere: both mean
--- the zero value, which keeps its zero form. MySQL's JSON writes an integral double as
--- 16777216.0, MariaDB as 16777216: on MySQL those become JSON integers, so the text
--- matches too.)
+-- capture: expression fragments the trigger bodies and backfill are assembled from
+-- (capture::render, capture::triggers). Every value is rendered explicitly from its
+-- information_schema type (see render.rs and the README's table), so the payload is the
+-- same on MySQL and MariaDB, from a trigger and from backfill, whatever the writer's
+-- time_zone, sql_mode or character set. (MariaDB's UNIX_TIMESTAMP of a zero TIMESTAMP
+-- is NULL inside a trigger, 0 elsewhere: both mean the zero value, which keeps its zero
+-- form. MySQL's JSON writes an integral double as 16777216.0, MariaDB as 16777216: on
+-- MySQL those become JSON integers, so the text matches too.)
+-- Fragments: one per line as "name: template": payload_pair and payload build the
+-- payload object; one rendering per type family (integer ... digest_binary);
+-- record_id_composite for a composite key; same_value, same_text and nothing_compared
+-- for the triggers' "did a column change" test. They bind nothing (no ?).
+-- Placeholders: {v} a column of a row, e.g. NEW.`col` or src.`col` (checked,
+-- backtick-quoted); {name} the column name as the body of a string literal (names with
+-- quotes or backslashes are refused); {value} a rendered value; {pairs} the
+-- payload_pair list; {zero}, {sep}, {len}, {suffix} the zero form, date-time separator,
+-- text length and zone suffix of a TIMESTAMP; {wkt} the wkt or wkt_mysql rendering;
+-- {values} the rendered key parts; {col} a checked, backtick-quoted column.
 payload_pair: '{name}', {value}
 payload: COALESCE(JSON_OBJECT({pairs}), JSON_OBJECT('certyo_error', 'payload larger than max_allowed_packet; anchor the large columns with migrate --digest-column'))
 integer: {v}

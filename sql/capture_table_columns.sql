@@ -1,8 +1,11 @@
--- capture: the columns of one base table in order, with what rendering them needs (type,
--- precision, length, character set, generated/invisible in EXTRA) and each column's
--- place in the primary key (NULL when not part of it). Reads information_schema only (no
--- data locks). The caller keeps only rows whose table name matches exactly (I_S may
--- compare case-blind).
+-- capture::introspect::inspect: the columns of one base table in order, with what
+-- rendering them needs (type, precision, length, character set, generated/invisible in
+-- EXTRA) and each column's place in the primary key (NULL when not part of it). Reads
+-- information_schema only (no data locks). The caller keeps only rows whose table name
+-- matches exactly (I_S may compare case-blind).
+-- Parameters: the schema, the table name.
+-- Returns: table_name, column_name, extra, charset, pk_position, data_type, column_type,
+-- datetime_precision, char_length, numeric_precision, one row per column, in order.
 SELECT CAST(c.TABLE_NAME AS CHAR) AS table_name,
        CAST(c.COLUMN_NAME AS CHAR) AS column_name,
        CAST(c.EXTRA AS CHAR) AS extra,

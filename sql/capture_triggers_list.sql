@@ -1,7 +1,10 @@
--- capture: every trigger of the schema whose name says it may be ours; the caller keeps
--- those whose body carries the certyo-queue marker comment. information_schema only.
--- A prefix test, not LIKE 'certyo\_%': that escape means nothing under
--- NO_BACKSLASH_ESCAPES.
+-- capture::existing_triggers: every trigger of the schema whose name says it may be
+-- ours; the caller keeps those whose body carries the certyo-queue marker or whose name
+-- is one of ours. information_schema only. A prefix test, not LIKE 'certyo\_%': that
+-- escape means nothing under NO_BACKSLASH_ESCAPES.
+-- Parameters: the schema.
+-- Returns: trigger_name, table_name, body (NULL without the TRIGGER privilege), timing,
+-- event, one row per trigger, by table and name.
 SELECT CAST(TRIGGER_NAME AS CHAR) AS trigger_name,
        CAST(EVENT_OBJECT_TABLE AS CHAR) AS table_name,
        CAST(ACTION_STATEMENT AS CHAR) AS body,

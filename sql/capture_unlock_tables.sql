@@ -1,2 +1,3 @@
--- capture: release the LOCK TABLES taken for replacing triggers.
+-- capture::unlock_statement: release the LOCK TABLES taken for replacing triggers.
+-- Parameters: none
 UNLOCK TABLES

@@ -1,6 +1,8 @@
--- The integration guide's `products` table plus an auto-updated updated_at: used by the
--- tests, `bench` (as `products` and its uncaptured twin `products_plain`) and
--- scripts/demo.sh. {table} is the (backtick-quoted) table name.
+-- bench: the integration guide's `products` table plus an auto-updated updated_at: used
+-- by the tests, `bench` (bench::scratch, bench::poll, bench::binlog: as `products` and
+-- its uncaptured twin `products_plain`) and scripts/demo.sh.
+-- Parameters: none
+-- Placeholders: {table} the (backtick-quoted) table name.
 CREATE TABLE {table} (
     id INT AUTO_INCREMENT PRIMARY KEY,
     sku VARCHAR(64) NOT NULL,

@@ -1,6 +1,7 @@
--- queue::bury: make row ? a dead letter with the reason ?: it is never claimed again
--- (available_at NULL) and no longer blocks later events of its record. Kept until the
--- dead-letter retention passes. Lease holder only (lease_owner = ?).
+-- queue::bury: make the row a dead letter with the reason given: it is never claimed
+-- again (available_at NULL) and no longer blocks later events of its record. Kept until
+-- the dead-letter retention passes. Lease holder only (lease_owner = ?).
+-- Parameters: the reason (truncated to 1000 bytes), the row id, the lease owner.
 UPDATE certyo_queue
 SET dead_at = NOW(6),
     available_at = NULL,

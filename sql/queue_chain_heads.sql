@@ -9,7 +9,10 @@
 -- A plain SELECT: consistent, non-locking (READ COMMITTED; it sees this transaction's
 -- own completions). Served by certyo_queue_record_order (table_name, record_id,
 -- processed, id); reads the records' unfinished events only.
--- Binds: table_name, then the record ids, then the run length.
+-- Parameters: the table name, the record ids ({ids}), the run length (HAND_OVER_RUN).
+-- Placeholders: {ids} one bind marker per record id (at most 1000 per statement).
+-- Returns: id, record_id, ready (1 or 0), ordered by record_id then id; at most the run
+-- length of rows per record.
 SELECT id, record_id, ready FROM (
   SELECT id, CAST(record_id AS CHAR) AS record_id,
          CAST(available_at <= NOW(6) OR (lease_owner IS NULL AND attempts = 0) AS SIGNED) AS ready,

@@ -1,10 +1,13 @@
--- queue::claim, step 2 of 3: which of the locked candidates {ids} must wait because an
+-- queue::claim: step 2 of 3: which of the locked candidates {ids} must wait because an
 -- earlier event of the same record is still undelivered and not dead (in flight,
 -- retrying, or not yet claimable). This is what keeps each record's events in queue-id
 -- order with at most one in flight, across all workers and processes.
 -- A plain SELECT: a consistent, non-locking read of the latest committed state (READ
 -- COMMITTED), so it takes no locks and cannot deadlock with other claimers.
 -- Served by certyo_queue_record_order (table_name, record_id, processed, id).
+-- Parameters: the candidates' queue ids ({ids}).
+-- Placeholders: {ids} one bind marker per candidate.
+-- Returns: id, one row per candidate that must wait.
 SELECT q.id
 FROM certyo_queue q
 WHERE q.id IN ({ids})

@@ -1,4 +1,5 @@
--- One chunk of delivered queue rows past retention, oldest delivery first.
+-- queue::cleanup::expired_ids: one chunk of delivered queue rows past retention, oldest
+-- delivery first.
 -- A delivered row keeps its delivery time in available_at (queue_complete.sql); rows
 -- delivered by a version before V11 carry NULL there (queue_select_expired_delivered_before_v11.sql).
 -- Index: certyo_queue_claim (processed, available_at), range processed = 1 AND
@@ -6,6 +7,7 @@
 -- the index too. Undelivered rows (processed = 0) are outside the scanned range.
 -- Locks: nothing (plain consistent read).
 -- Parameters: retention in microseconds, chunk size.
+-- Returns: id, oldest delivery first, at most the chunk size.
 SELECT id FROM certyo_queue
 WHERE processed = 1
   AND available_at < CURRENT_TIMESTAMP(6) - INTERVAL ? MICROSECOND
