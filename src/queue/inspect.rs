@@ -1,11 +1,13 @@
 //! Read-only looks at the queue for the operator reports: the totals and per-table
-//! figures `status` shows. Plain consistent reads, served by the indexes named in each
-//! SQL file; nothing is locked.
+//! figures `status` shows, and the newest event per record that `audit` checks against
+//! the source table. Plain consistent reads, served by the indexes named in each SQL
+//! file; nothing is locked.
 
 use sqlx::mysql::MySqlConnection;
 use sqlx::Row;
 
 use super::counts::{BACKLOG_COUNTS, ROW_AGE};
+use crate::capture::template::statement;
 use crate::error::DbError;
 
 /// Undelivered rows, the dead letters among them, and the id of the oldest row that is
@@ -25,6 +27,15 @@ pub struct NotReady {
     pub in_flight: i64,
     /// Waiting out a retry delay.
     pub retrying: i64,
+}
+
+/// The newest queue event of one record (delivered or not, dead or not).
+#[derive(Debug, Clone)]
+pub struct NewestEvent {
+    pub record_id: String,
+    pub queue_id: i64,
+    pub op: String,
+    pub delivered: bool,
 }
 
 /// Undelivered and dead totals, from the claim index alone.
@@ -99,4 +110,37 @@ pub async fn delivered_recently(conn: &mut MySqlConnection) -> Result<(i64, i64)
         .try_get(1)
         .map_err(DbError::query("decoding delivery counts"))?;
     Ok((h1, h24))
+}
+
+/// The newest event of up to `limit` records of `table` after record id `after`, in
+/// record-id order. A failed read is `DbError::Query` with the sqlx error as its source
+/// (a caller tells a missing privilege from it).
+pub async fn newest_event_per_record(
+    conn: &mut MySqlConnection,
+    table: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<NewestEvent>, DbError> {
+    let rows = sqlx::query(statement(include_str!(
+        "../../sql/queue_newest_event_per_record.sql"
+    )))
+    .bind(table)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(DbError::query(
+        "reading the queue's newest event per record",
+    ))?;
+    rows.iter()
+        .map(|row| {
+            let decode = || DbError::query("decoding queue records");
+            Ok(NewestEvent {
+                record_id: row.try_get(0).map_err(decode())?,
+                queue_id: row.try_get(1).map_err(decode())?,
+                op: row.try_get(2).map_err(decode())?,
+                delivered: row.try_get::<bool, _>(3).map_err(decode())?,
+            })
+        })
+        .collect()
 }
