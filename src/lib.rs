@@ -12,8 +12,10 @@
 //!   generated from `information_schema`.
 //! - `migrate`: the `migrate` command (schema + capture under one named lock).
 //! - `queue`: the statements on `certyo_queue`: claim, hand-over, complete, retry,
-//!   bury, release, backlog, dead letters, cleanup, the write-back's version reads
-//!   (enqueueing is the capture sources'; `status` and `audit` read it for reports).
+//!   bury, release, backlog, dead letters, cleanup, the write-back's version reads,
+//!   the reports' reads (`queue::inspect`, for `status` and `audit`) and the bench's
+//!   statements on its scratch queue (`queue::scratch`); enqueueing is the capture
+//!   sources'.
 //! - `certyo`: the Certyo API client and wire types.
 //! - `delivery`: the delivery pool: claim → send → settle, pacing (429, auth), progress,
 //!   backoff, shutdown.

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use sqlx::Row;
+
 use tokio_util::sync::CancellationToken;
 
 use super::load;
@@ -28,6 +28,7 @@ use super::scratch::{Scratch, PLAIN};
 use crate::capture::registry::Source;
 use crate::capture::template::{fill, quote_ident, statement};
 use crate::migrate::{self, MigratePlan};
+use crate::queue;
 use crate::tasks::{BinlogConfig, BinlogReader};
 
 /// The binlog-captured scratch table.
@@ -66,12 +67,7 @@ fn reader_loop(reader: BinlogReader, stop: CancellationToken) -> tokio::task::Jo
 }
 
 async fn queued(s: &Scratch) -> anyhow::Result<i64> {
-    Ok(
-        sqlx::query_scalar(include_str!("../../sql/bench_binlog_queued.sql"))
-            .bind(BINLOGGED)
-            .fetch_one(&s.pool)
-            .await?,
-    )
+    Ok(queue::scratch::table_count(&s.pool, BINLOGGED).await?)
 }
 
 async fn wait_queued(s: &Scratch, n: i64, limit: Duration) -> anyhow::Result<Duration> {
@@ -192,9 +188,7 @@ pub async fn measure(s: &Scratch, rows: usize) -> anyhow::Result<BinlogBenchRepo
 
 /// Single-row INSERTs at 200/s for 5 s; (samples, p50 ms, p99 ms).
 async fn latency(s: &Scratch, expected: &mut i64) -> anyhow::Result<(usize, f64, f64)> {
-    let start_id: i64 = sqlx::query_scalar(include_str!("../../sql/bench_binlog_max_id.sql"))
-        .fetch_one(&s.pool)
-        .await?;
+    let start_id = queue::scratch::max_id(&s.pool).await?;
     let sql = load::insert_sql(BINLOGGED, 1);
     let mut conn = s.pool.acquire().await?;
     let mut committed: HashMap<String, Instant> = HashMap::new();
@@ -253,15 +247,9 @@ async fn watch(
     last_id: &mut i64,
     seen: &mut HashMap<String, Instant>,
 ) -> anyhow::Result<()> {
-    let rows = sqlx::query(include_str!("../../sql/bench_binlog_new_rows.sql"))
-        .bind(BINLOGGED)
-        .bind(*last_id)
-        .fetch_all(&s.pool)
-        .await?;
+    let rows = queue::scratch::rows_after(&s.pool, BINLOGGED, *last_id).await?;
     let now = Instant::now();
-    for r in rows {
-        let id: i64 = r.try_get(0)?;
-        let record: String = r.try_get(1)?;
+    for (id, record) in rows {
         *last_id = (*last_id).max(id);
         seen.entry(record).or_insert(now);
     }

@@ -16,8 +16,7 @@ use tokio::process::{Child, Command};
 use super::procfs;
 use crate::cli::DeliveryArgs;
 use crate::emulator;
-
-const UNDONE: &str = include_str!("../../sql/bench_queue_undone.sql");
+use crate::queue;
 
 pub struct WorkChild {
     child: Child,
@@ -97,8 +96,7 @@ impl WorkChild {
     ) -> anyhow::Result<()> {
         let started = Instant::now();
         loop {
-            let undone: Option<i64> = sqlx::query_scalar(UNDONE).fetch_optional(pool).await?;
-            if undone.is_none() {
+            if !queue::scratch::any_undone(pool).await? {
                 return Ok(());
             }
             if let Some(status) = self.child.try_wait()? {

@@ -3,7 +3,8 @@
 //! (copied into a table made by the guide's own DDL) and the same emulator. One loop,
 //! as the guide runs it: connect, SELECT the 100 oldest unprocessed rows, POST them
 //! (bulk when more than 10, one by one otherwise), UPDATE the accepted ones processed,
-//! COMMIT, disconnect; until nothing is left. Its SQL is in `sql/bench_guide_*.sql`;
+//! COMMIT, disconnect; until nothing is left. Its SQL is in `sql/bench_guide_*.sql`
+//! (the copy of our queue rows: `queue::scratch::copy_to_guide`);
 //! the HTTP calls go through our client (same endpoints and bodies as the guide's).
 
 use std::time::{Duration, Instant};
@@ -17,10 +18,9 @@ use super::scratch::Scratch;
 use crate::certyo::{CertyoClient, Record};
 use crate::config::ApiConfig;
 use crate::emulator;
-use crate::queue::expand_ids;
+use crate::queue::{self, expand_ids};
 
 const CREATE: &str = include_str!("../../sql/bench_guide_create.sql");
-const FILL: &str = include_str!("../../sql/bench_guide_fill.sql");
 const POLL: &str = include_str!("../../sql/bench_guide_poll.sql");
 const MARK: &str = include_str!("../../sql/bench_guide_mark.sql");
 const PENDING: &str = include_str!("../../sql/bench_guide_pending.sql");
@@ -35,11 +35,7 @@ type PolledRow = (i64, String, String, String, Option<String>, DateTime<Utc>);
 /// Copy the first `rows` queue rows into the guide's table.
 pub async fn prepare(s: &Scratch, rows: usize) -> anyhow::Result<usize> {
     sqlx::query(CREATE).execute(&s.pool).await?;
-    let n = sqlx::query(FILL)
-        .bind(rows as u64)
-        .execute(&s.pool)
-        .await?
-        .rows_affected();
+    let n = queue::scratch::copy_to_guide(&s.pool, rows as u64).await?;
     Ok(n as usize)
 }
 

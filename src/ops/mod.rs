@@ -14,8 +14,6 @@
 //! (`status::EXIT_ATTENTION`).
 
 pub mod audit;
-pub mod audit_prove;
-pub mod audit_sql;
 pub mod backfill;
 pub mod binlog_status;
 pub mod dead;

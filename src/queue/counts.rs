@@ -6,9 +6,10 @@ use sqlx::mysql::MySqlPool;
 
 use crate::error::DbError;
 
-// Shared with `status`: index-only counts, then one primary-key lookup for the age.
-const BACKLOG_COUNTS: &str = include_str!("../../sql/status_queue_counts.sql");
-const ROW_AGE: &str = include_str!("../../sql/status_row_age.sql");
+// Shared with `status` (`inspect`): index-only counts, then one primary-key lookup for
+// the age.
+pub(super) const BACKLOG_COUNTS: &str = include_str!("../../sql/queue_undelivered_counts.sql");
+pub(super) const ROW_AGE: &str = include_str!("../../sql/queue_row_age.sql");
 
 /// Rows waiting for delivery (not dead) and the age of the oldest. Reads the claim
 /// index only, so it stays cheap on a large backlog.

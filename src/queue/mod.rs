@@ -1,7 +1,9 @@
 //! The queue's whole SQL surface: claim (`claim`), hand-over (`chain`), complete,
 //! retry, release and bury (`settle`), backlog (`counts`), dead letters' list, requeue
 //! and purge (`dead_letters`), the cleanup job's select and delete (`cleanup`), the
-//! write-back's reads of delivered versions (`versions`).
+//! write-back's reads of delivered versions (`versions`), the operator reports' reads
+//! (`inspect`: `status` totals, `audit`'s newest event per record), and the bench's
+//! statements on its scratch queue (`scratch`).
 //!
 //! Invariants (see `migrations/V2__queue_worker_columns.sql` for a row's states):
 //! - A claim is one short transaction: lock candidates with `FOR UPDATE SKIP LOCKED`,
@@ -22,6 +24,8 @@ mod claim;
 pub mod cleanup;
 mod counts;
 pub mod dead_letters;
+pub mod inspect;
+pub mod scratch;
 mod settle;
 pub mod versions;
 

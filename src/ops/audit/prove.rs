@@ -13,7 +13,7 @@
 use futures_util::stream::{self, StreamExt};
 use serde_json::value::RawValue;
 
-use super::audit::{AlteredRow, ProofCounts};
+use super::{AlteredRow, ProofCounts};
 use crate::certyo::{ApiError, CertyoClient, VerifyContentRequest, VerifyRequest, VerifyResponse};
 
 /// What Certyo said of one row's current content.

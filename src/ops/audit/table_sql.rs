@@ -48,8 +48,8 @@ pub struct TableSql {
 
 impl TableSql {
     pub fn new(shape: &TableShape) -> Result<TableSql, CaptureError> {
-        let keyset = fragments(include_str!("../../sql/backfill_fragments.sql"));
-        let audit = fragments(include_str!("../../sql/audit_fragments.sql"));
+        let keyset = fragments(include_str!("../../../sql/backfill_fragments.sql"));
+        let audit = fragments(include_str!("../../../sql/audit_fragments.sql"));
         let key = shape.key_columns();
         let hex: Vec<bool> = key.iter().map(|c| render::key_is_hex(c)).collect();
         let text_key: Vec<bool> = key
@@ -127,13 +127,13 @@ impl TableSql {
             )
         };
         Ok(TableSql {
-            chunk_end: with(include_str!("../../sql/audit_chunk_end.sql")),
-            last_key: with(include_str!("../../sql/audit_last_key.sql")),
-            counts: with(include_str!("../../sql/audit_chunk_counts.sql")),
-            altered: with(include_str!("../../sql/audit_chunk_altered.sql")),
-            delivered: with(include_str!("../../sql/audit_chunk_delivered.sql")),
-            mark: with(include_str!("../../sql/audit_mark.sql")),
-            present: with(include_str!("../../sql/audit_rows_present.sql")),
+            chunk_end: with(include_str!("../../../sql/audit_chunk_end.sql")),
+            last_key: with(include_str!("../../../sql/audit_last_key.sql")),
+            counts: with(include_str!("../../../sql/audit_chunk_counts.sql")),
+            altered: with(include_str!("../../../sql/audit_chunk_altered.sql")),
+            delivered: with(include_str!("../../../sql/audit_chunk_delivered.sql")),
+            mark: with(include_str!("../../../sql/audit_mark.sql")),
+            present: with(include_str!("../../../sql/audit_rows_present.sql")),
             key_join,
             cols,
             params,

@@ -1,0 +1,164 @@
+//! Switching a table's capture source without losing or repeating a change: triggers →
+//! polling (`apply_poll`) and polling → triggers (`switch_to_trigger`), each under one
+//! table lock.
+
+use std::time::Duration;
+
+use sqlx::mysql::MySqlConnection;
+
+use super::exec::{exec, exec_waiting};
+use super::prepare::Target;
+use super::triggers::{apply_capture, restore_triggers};
+use super::MigrateError;
+use crate::capture::{self, poll, CapturePlan, ExistingTrigger, TableShape};
+
+/// How far back the catch-up of a poll → trigger switch reads before the newest stamp
+/// polled (under the table lock every transaction has committed, so this only has to
+/// cover what the poller's own window would still re-read).
+const SWITCH_CATCH_UP_LAG: Duration = Duration::from_secs(60);
+
+/// Capture `shape` by polling: tracking columns, the poll index if asked for, then
+/// either a fresh checkpoint (nothing stamped before now is read: that is backfill's),
+/// or, for a table captured by triggers until now, the switch under one table lock:
+/// the triggers are dropped, the checkpoint starts one second before the lock was
+/// asked for, and every row stamped since is recorded as enqueued (the triggers
+/// enqueued it), so no change falls between the two sources and none is sent twice.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn apply_poll(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    shape: &TableShape,
+    cp: &CapturePlan,
+    spec: &poll::PollSpec,
+    check: &poll::PollCheck,
+    existing: &[ExistingTrigger],
+    wait: Duration,
+) -> Result<(), MigrateError> {
+    let table = shape.name.as_str();
+    if let Some(alter) = &cp.alter {
+        exec_waiting(conn, schema, table, alter, "adding tracking columns", wait).await?;
+    }
+    if let Some(index) = &check.create_index {
+        exec_waiting(conn, schema, table, index, "creating the poll index", wait).await?;
+    }
+    let drops = capture::plan_uncapture(table, existing);
+    let (floor, _) = poll::db_now(conn).await?;
+    if drops.is_empty() {
+        poll::checkpoint_start(conn, table, floor).await?;
+        return Ok(());
+    }
+    // The shape after the ALTER, so the seeded digests match what the poller reads.
+    let shape = capture::inspect(conn, schema, table)
+        .await?
+        .unwrap_or_else(|| shape.clone());
+    let sql = poll::PollSql::new(&shape, &spec.poll_column)?;
+    let lock = poll::lock_statement(table);
+    exec_waiting(conn, schema, table, &lock, "locking the table", wait).await?;
+    let mut dropped = false;
+    let result: Result<(), MigrateError> = async {
+        for d in &drops {
+            exec(
+                conn,
+                schema,
+                d,
+                format!("dropping the triggers of `{table}`"),
+            )
+            .await?;
+            dropped = true;
+        }
+        let (_, now) = poll::db_now(conn).await?;
+        poll::checkpoint_reset(conn, table, floor, now.max(floor)).await?;
+        poll::seed_seen(conn, &sql, floor).await?;
+        Ok(())
+    }
+    .await;
+    let result = match result {
+        Err(e) if dropped => match restore_triggers(conn, schema, table, existing).await {
+            Ok(()) => Err(e),
+            Err(r) => Err(MigrateError::RestoreFailed {
+                table: table.to_string(),
+                failure: Box::new(e),
+                restore: r.to_string(),
+            }),
+        },
+        other => other,
+    };
+    let _ = sqlx::raw_sql(capture::unlock_statement())
+        .execute(&mut *conn)
+        .await;
+    result
+}
+
+/// Switch a polled table to triggers, under one table lock: every transaction on it
+/// has committed, so a last poll (from the checkpoint's window to the end) enqueues
+/// every change not polled yet, then the triggers are created and the poll checkpoint
+/// forgotten; writes resume with the triggers in place.
+pub(super) async fn switch_to_trigger(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    shape: &TableShape,
+    cp: &CapturePlan,
+    existing: &[ExistingTrigger],
+    target: &Target,
+    wait: Duration,
+) -> Result<(), MigrateError> {
+    let table = shape.name.as_str();
+    if let Some(alter) = &cp.alter {
+        exec_waiting(conn, schema, table, alter, "adding tracking columns", wait).await?;
+    }
+    let column = target
+        .prev_spec
+        .as_ref()
+        .map_or(poll::DEFAULT_COLUMN, |s| s.poll_column.as_str());
+    let shape_now = capture::inspect(conn, schema, table)
+        .await?
+        .unwrap_or_else(|| shape.clone());
+    let sql = poll::PollSql::new(&shape_now, column)?;
+    let lock = poll::lock_statement(table);
+    exec_waiting(conn, schema, table, &lock, "locking the table", wait).await?;
+    let caught_up: Result<(), MigrateError> = async {
+        let mut cursor = None;
+        loop {
+            let page =
+                poll::poll_page(conn, &sql, SWITCH_CATCH_UP_LAG, cursor.as_ref(), 1000, None)
+                    .await?;
+            // Under the table lock no row changes between read and enqueue.
+            match page {
+                Some(Ok(p)) if p.read == 1000 => cursor = p.last,
+                _ => break,
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = caught_up {
+        let _ = sqlx::raw_sql(capture::unlock_statement())
+            .execute(&mut *conn)
+            .await;
+        return Err(e);
+    }
+    // The trigger statements minus their own LOCK TABLES (which would let writes in
+    // between) and UNLOCK: the poll lock covers certyo_queue too, and the checkpoint
+    // goes before the unlock, so the poller never reads a change the triggers capture.
+    let statements: Vec<String> = cp
+        .trigger_statements
+        .iter()
+        .filter(|s| !capture::is_lock_statement(s) && s.as_str() != capture::unlock_statement())
+        .cloned()
+        .collect();
+    let unlocked = CapturePlan {
+        trigger_statements: statements,
+        alter: None,
+        ..cp.clone()
+    };
+    let result = async {
+        apply_capture(conn, schema, &unlocked, existing, wait).await?;
+        poll::forget(conn, table, true).await?;
+        Ok::<(), MigrateError>(())
+    }
+    .await;
+    let _ = sqlx::raw_sql(capture::unlock_statement())
+        .execute(&mut *conn)
+        .await;
+    result
+}
