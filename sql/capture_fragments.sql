@@ -1,7 +1,11 @@
 -- capture: expression fragments the trigger bodies and backfill are assembled from, one
 -- per line as `name: template`. {v} is a column of a row, e.g. NEW.`col` or src.`col`
--- (checked, backtick-quoted); {name} the column name as the body of a string literal
--- (names with quotes or backslashes are refused); {row} is OLD, NEW or src. Every value
+-- (the `column` fragment: {col} is a checked, backtick-quoted column name, {row} is
+-- OLD, NEW or src); {name} the column name as the body of a string literal (names with
+-- quotes or backslashes are refused). In `timestamp`, {zero} is the zero TIMESTAMP's
+-- text (`timestamp_zero`, or `timestamp_zero_fraction` with {zeros} one 0 per fraction
+-- digit), {sep} the date-time separator (T in payloads, a space in record ids), {len}
+-- the text's length before {suffix} (Z in payloads, nothing in record ids). Every value
 -- is rendered explicitly from its information_schema type (see render.rs and the
 -- README's table), so the payload is the same on MySQL and MariaDB, from a trigger and
 -- from backfill, whatever the writer's time_zone, sql_mode or character set. (MariaDB's
@@ -9,6 +13,7 @@
 -- the zero value, which keeps its zero form. MySQL's JSON writes an integral double as
 -- 16777216.0, MariaDB as 16777216: on MySQL those become JSON integers, so the text
 -- matches too.)
+column: {row}.{col}
 payload_pair: '{name}', {value}
 payload: COALESCE(JSON_OBJECT({pairs}), JSON_OBJECT('certyo_error', 'payload larger than max_allowed_packet; anchor the large columns with migrate --digest-column'))
 integer: {v}
@@ -16,6 +21,8 @@ decimal: {v}
 float: {v} + 0e0
 float_mysql: IF({v} + 0e0 = ROUND({v} + 0e0) AND ABS({v}) < 1e15, CAST(CAST({v} AS SIGNED) AS JSON), CAST({v} + 0e0 AS JSON))
 temporal: CAST({v} AS CHAR)
+timestamp_zero: 0000-00-00{sep}00:00:00{suffix}
+timestamp_zero_fraction: 0000-00-00{sep}00:00:00.{zeros}{suffix}
 timestamp: IF({v} IS NULL, NULL, IF(COALESCE(UNIX_TIMESTAMP({v}), 0) = 0, '{zero}', CONCAT(LEFT(DATE_FORMAT(CAST('1970-01-01' AS DATETIME(6)) + INTERVAL CAST(UNIX_TIMESTAMP({v}) * 1000000 AS SIGNED) MICROSECOND, '%Y-%m-%d{sep}%H:%i:%s.%f'), {len}), '{suffix}')))
 year: {v} + 0
 bit: CAST({v} AS UNSIGNED)
@@ -29,6 +36,7 @@ wkt: ST_AsText({v})
 wkt_mysql: IF(ST_GeometryType({v}) = 'MULTIPOINT', REPLACE(REPLACE(REPLACE(ST_AsText({v}), '),(', ','), '((', '('), '))', ')'), ST_AsText({v}))
 digest_text: SHA2(CONVERT({v} USING utf8mb4), 256)
 digest_binary: SHA2({v}, 256)
+digest_cast: SHA2(CAST({v} AS BINARY), 256)
 record_id_composite: JSON_ARRAY({values})
 same_value: OLD.{col} <=> NEW.{col}
 same_text: CAST(OLD.{col} AS BINARY) <=> CAST(NEW.{col} AS BINARY)
