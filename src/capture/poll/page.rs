@@ -166,7 +166,8 @@ async fn enqueue(
         .map(|(c, p)| fill(fragment(&FRAGMENTS, "eq"), &[("col", c), ("param", p)]))
         .collect::<Vec<_>>()
         .join(" AND ");
-    let keys = vec![format!("({one_key})"); rows.len()].join(" OR ");
+    let row_keys = fill(fragment(&FRAGMENTS, "all_of"), &[("terms", &one_key)]);
+    let keys = vec![row_keys; rows.len()].join(" OR ");
     let digests = vec!["?"; rows.len()].join(", ");
     let insert = fill(&sql.enqueue, &[("keys", &keys), ("digests", &digests)]);
     let mut binds = Vec::new();

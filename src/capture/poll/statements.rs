@@ -49,12 +49,15 @@ impl PollSql {
                 table: shape.name.clone(),
                 column: poll_column.to_string(),
             })?;
-        let column = format!("{table}.{}", quote_ident(poll_column));
+        let qualified = |name: &str| {
+            fill(
+                fragment(&FRAGMENTS, "qualified"),
+                &[("table", &table), ("col", &quote_ident(name))],
+            )
+        };
+        let column = qualified(poll_column);
         let key = shape.key_columns();
-        let key_cols: Vec<String> = key
-            .iter()
-            .map(|c| format!("{table}.{}", quote_ident(&c.name)))
-            .collect();
+        let key_cols: Vec<String> = key.iter().map(|c| qualified(&c.name)).collect();
         let hex: Vec<bool> = key.iter().map(|c| render::key_is_hex(c)).collect();
         let key_text: Vec<bool> = key
             .iter()
@@ -65,11 +68,10 @@ impl PollSql {
             .zip(&hex)
             .enumerate()
             .map(|(i, (c, &h))| {
-                let f = fill(
+                fill(
                     fragment(&FRAGMENTS, if h { "key_hex" } else { "key_text" }),
-                    &[("col", c)],
-                );
-                format!("{f} AS k{i}")
+                    &[("col", c), ("i", &i.to_string())],
+                )
             })
             .collect::<Vec<_>>()
             .join(", ");
@@ -151,9 +153,16 @@ impl PollSql {
                 &[("col", col), ("param", param)],
             ));
             binds.push(bind(pos));
-            alternatives.push(format!("({})", terms.join(" AND ")));
+            alternatives.push(fill(
+                fragment(&FRAGMENTS, "all_of"),
+                &[("terms", &terms.join(" AND "))],
+            ));
         }
-        (format!("({})", alternatives.join(" OR ")), binds)
+        let any = fill(
+            fragment(&FRAGMENTS, "any_of"),
+            &[("alternatives", &alternatives.join(" OR "))],
+        );
+        (any, binds)
     }
 }
 
