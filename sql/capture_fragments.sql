@@ -6,16 +6,20 @@
 -- is NULL inside a trigger, 0 elsewhere: both mean the zero value, which keeps its zero
 -- form. MySQL's JSON writes an integral double as 16777216.0, MariaDB as 16777216: on
 -- MySQL those become JSON integers, so the text matches too.)
--- Fragments: one per line as "name: template": payload_pair and payload build the
--- payload object; one rendering per type family (integer ... digest_binary);
--- record_id_composite for a composite key; same_value, same_text and nothing_compared
--- for the triggers' "did a column change" test. They bind nothing (no ?).
--- Placeholders: {v} a column of a row, e.g. NEW.`col` or src.`col` (checked,
--- backtick-quoted); {name} the column name as the body of a string literal (names with
--- quotes or backslashes are refused); {value} a rendered value; {pairs} the
--- payload_pair list; {zero}, {sep}, {len}, {suffix} the zero form, date-time separator,
--- text length and zone suffix of a TIMESTAMP; {wkt} the wkt or wkt_mysql rendering;
--- {values} the rendered key parts; {col} a checked, backtick-quoted column.
+-- Fragments: one per line as "name: template": column is a column of a row;
+-- payload_pair and payload build the payload object; one rendering per type family
+-- (integer ... digest_cast); timestamp_zero and timestamp_zero_fraction the zero
+-- TIMESTAMP's text; record_id_composite for a composite key; same_value, same_text and
+-- nothing_compared for the triggers' "did a column change" test. They bind nothing.
+-- Placeholders: {row} OLD, NEW or src; {col} a checked, backtick-quoted column; {v} a
+-- column of a row (the column fragment, e.g. NEW.`col`); {name} the column name as the
+-- body of a string literal (names with quotes or backslashes are refused); {value} a
+-- rendered value; {pairs} the payload_pair list; {zero}, {sep}, {len}, {suffix},
+-- {zeros} the zero form, date-time separator (T in payloads, a space in record ids),
+-- text length before the suffix, zone suffix (Z in payloads, nothing in record ids) and
+-- one 0 per fraction digit of a TIMESTAMP; {wkt} the wkt or wkt_mysql rendering;
+-- {values} the rendered key parts.
+column: {row}.{col}
 payload_pair: '{name}', {value}
 payload: COALESCE(JSON_OBJECT({pairs}), JSON_OBJECT('certyo_error', 'payload larger than max_allowed_packet; anchor the large columns with migrate --digest-column'))
 integer: {v}
@@ -23,6 +27,8 @@ decimal: {v}
 float: {v} + 0e0
 float_mysql: IF({v} + 0e0 = ROUND({v} + 0e0) AND ABS({v}) < 1e15, CAST(CAST({v} AS SIGNED) AS JSON), CAST({v} + 0e0 AS JSON))
 temporal: CAST({v} AS CHAR)
+timestamp_zero: 0000-00-00{sep}00:00:00{suffix}
+timestamp_zero_fraction: 0000-00-00{sep}00:00:00.{zeros}{suffix}
 timestamp: IF({v} IS NULL, NULL, IF(COALESCE(UNIX_TIMESTAMP({v}), 0) = 0, '{zero}', CONCAT(LEFT(DATE_FORMAT(CAST('1970-01-01' AS DATETIME(6)) + INTERVAL CAST(UNIX_TIMESTAMP({v}) * 1000000 AS SIGNED) MICROSECOND, '%Y-%m-%d{sep}%H:%i:%s.%f'), {len}), '{suffix}')))
 year: {v} + 0
 bit: CAST({v} AS UNSIGNED)
@@ -36,6 +42,7 @@ wkt: ST_AsText({v})
 wkt_mysql: IF(ST_GeometryType({v}) = 'MULTIPOINT', REPLACE(REPLACE(REPLACE(ST_AsText({v}), '),(', ','), '((', '('), '))', ')'), ST_AsText({v}))
 digest_text: SHA2(CONVERT({v} USING utf8mb4), 256)
 digest_binary: SHA2({v}, 256)
+digest_cast: SHA2(CAST({v} AS BINARY), 256)
 record_id_composite: JSON_ARRAY({values})
 same_value: OLD.{col} <=> NEW.{col}
 same_text: CAST(OLD.{col} AS BINARY) <=> CAST(NEW.{col} AS BINARY)

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::introspect::{Column, Engine};
-use super::template::{fill, fragment, fragments};
+use super::template::{fill, fragment, fragments, quote_ident};
 
 static FRAGMENTS: LazyLock<HashMap<&'static str, &'static str>> =
     LazyLock::new(|| fragments(include_str!("../../sql/capture_fragments.sql")));
@@ -123,16 +123,22 @@ fn frag(name: &str, values: &[(&str, &str)]) -> String {
     fill(fragment(&FRAGMENTS, name), values)
 }
 
+/// `col` of `row` (`NEW`, `OLD`, `src`), e.g. NEW.`price`: the name is one found in
+/// information_schema and checked (`capture::check_name`), quoted here.
+fn column_of(col: &Column, row: &str) -> String {
+    frag("column", &[("row", row), ("col", &quote_ident(&col.name))])
+}
+
 /// The payload value of `col` in `row` (`NEW`, `OLD`, `src`).
 pub fn value(col: &Column, row: &str, engine: Engine) -> Result<String, Refusal> {
-    let v = format!("{row}.{}", super::template::quote_ident(&col.name));
+    let v = column_of(col, row);
     let v = v.as_str();
     let kind = Kind::of(col);
     if col.digest && kind.digestible() {
         return Ok(match kind {
             Kind::Text => frag("digest_text", &[("v", v)]),
             Kind::Binary => frag("digest_binary", &[("v", v)]),
-            _ => frag("digest_binary", &[("v", &format!("CAST({v} AS BINARY)"))]),
+            _ => frag("digest_cast", &[("v", v)]),
         });
     }
     Ok(match kind {
@@ -168,12 +174,15 @@ fn timestamp(v: &str, precision: u32, payload: bool) -> String {
     let precision = precision.min(6) as usize;
     let (sep, suffix) = if payload { ("T", "Z") } else { (" ", "") };
     let len = if precision == 0 { 19 } else { 20 + precision };
-    let mut zero = format!("0000-00-00{sep}00:00:00");
-    if precision > 0 {
-        zero.push('.');
-        zero.push_str(&"0".repeat(precision));
-    }
-    zero.push_str(suffix);
+    let zeros = "0".repeat(precision);
+    let zero = frag(
+        if precision == 0 {
+            "timestamp_zero"
+        } else {
+            "timestamp_zero_fraction"
+        },
+        &[("sep", sep), ("zeros", &zeros), ("suffix", suffix)],
+    );
     frag(
         "timestamp",
         &[
@@ -190,7 +199,7 @@ fn timestamp(v: &str, precision: u32, payload: bool) -> String {
 /// key's JSON array a number for integer columns, a string otherwise (DECIMAL too, so
 /// write-back binds its exact digits). Binary keys are lowercase hex.
 pub fn key_part(col: &Column, row: &str, composite: bool) -> Result<String, Refusal> {
-    let v = format!("{row}.{}", super::template::quote_ident(&col.name));
+    let v = column_of(col, row);
     let v = v.as_str();
     let kind = Kind::of(col);
     if !kind.keyable() {
