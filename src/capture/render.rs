@@ -184,7 +184,11 @@ fn timestamp(v: &str, precision: u32, payload: bool) -> String {
         &[("sep", sep), ("zeros", &zeros), ("suffix", suffix)],
     );
     frag(
-        "timestamp",
+        if precision == 0 {
+            "timestamp"
+        } else {
+            "timestamp_fraction"
+        },
         &[
             ("v", v),
             ("zero", &zero),
@@ -288,11 +292,21 @@ mod tests {
         c.precision = 3;
         let sql = value(&c, "NEW", Engine::MySql).unwrap();
         assert!(sql.contains("UNIX_TIMESTAMP(NEW.`c`)"), "{sql}");
-        assert!(sql.starts_with("IF(NEW.`c` IS NULL, NULL, "), "{sql}");
+        assert_eq!(sql.matches("UNIX_TIMESTAMP(").count(), 1, "{sql}");
         assert!(sql.contains("'%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z'"), "{sql}");
-        assert!(sql.contains("'0000-00-00T00:00:00.000Z'"), "{sql}");
+        assert!(
+            sql.ends_with("IF(NEW.`c` IS NULL, NULL, '0000-00-00T00:00:00.000Z'))"),
+            "{sql}"
+        );
         let key = key_part(&c, "NEW", false).unwrap();
         assert!(key.contains("'%Y-%m-%d %H:%i:%s.%f'), 23), ''"), "{key}");
+        c.precision = 0;
+        let whole = value(&c, "NEW", Engine::MariaDb).unwrap();
+        assert!(
+            whole.contains("SECOND, '%Y-%m-%dT%H:%i:%s'), 'Z')"),
+            "{whole}"
+        );
+        assert!(whole.ends_with("'0000-00-00T00:00:00Z'))"), "{whole}");
     }
 
     #[test]

@@ -297,7 +297,7 @@ mod tests {
             au.body
         );
         assert!(
-            au.body.contains("'updated_at', IF(NEW.`updated_at` IS NULL, NULL, IF(COALESCE(UNIX_TIMESTAMP(NEW.`updated_at`), 0) = 0"),
+            au.body.contains("'updated_at', COALESCE(CONCAT(DATE_FORMAT(TIMESTAMP'1970-01-01 00:00:00' + INTERVAL NULLIF(UNIX_TIMESTAMP(NEW.`updated_at`), 0) SECOND"),
             "{}",
             au.body
         );
