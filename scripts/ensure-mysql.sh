@@ -10,7 +10,8 @@
 #   mirror is read from this machine's own apt sources, never hard-coded);
 # - initialises a datadir with --initialize-insecure (root without a password);
 # - starts mysqld inside the tree as the mysql user with MySQL's defaults (binary
-#   logging on, ROW format) on 127.0.0.1:3307.
+#   logging on, ROW format; gtid_mode ON, 9.x's default, given explicitly because the
+#   binlog reader's GTID checkpoint tests rely on it) on 127.0.0.1:3307.
 # Everything it says goes to stderr; only the URL goes to stdout.
 #
 # Settings: CERTYO_MYSQL_PORT (3307), CERTYO_MYSQL_ROOT (the tree; default
@@ -120,6 +121,7 @@ log "starting mysqld on 127.0.0.1:$PORT"
   --socket=/run/mysqld/mysqld.sock --pid-file=/run/mysqld/mysqld.pid \
   --secure-file-priv=/var/lib/mysql-files --log-error=/var/log/mysql/error.log \
   --max-connections=1000 --innodb-buffer-pool-size=512M \
+  --gtid-mode=ON --enforce-gtid-consistency=ON \
   >/dev/null 2>&1 &
 disown || true
 

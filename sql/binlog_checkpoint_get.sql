@@ -2,6 +2,7 @@
 SELECT CAST(binlog_file AS CHAR) AS binlog_file,
        CAST(binlog_pos AS UNSIGNED) AS binlog_pos,
        CAST(rows_enqueued AS UNSIGNED) AS rows_enqueued,
-       event_at, updated_at
+       event_at, updated_at,
+       CAST(binlog_gtid AS CHAR) AS binlog_gtid
 FROM certyo_capture_binlog
 WHERE reader = ?

@@ -2,7 +2,8 @@
 -- checkpoint and read it (a second reader, e.g. a leader that lost its lock, waits here
 -- and then sees the checkpoint moved). Index: PRIMARY. Locks: that row until commit.
 SELECT CAST(binlog_file AS CHAR) AS binlog_file,
-       CAST(binlog_pos AS UNSIGNED) AS binlog_pos
+       CAST(binlog_pos AS UNSIGNED) AS binlog_pos,
+       CAST(binlog_gtid AS CHAR) AS binlog_gtid
 FROM certyo_capture_binlog
 WHERE reader = ?
 FOR UPDATE

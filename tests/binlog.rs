@@ -139,6 +139,31 @@ fn plan(tables: &[&str], source: Source) -> MigratePlan {
     }
 }
 
+/// The checkpoint's GTID position (None: file and position only).
+async fn checkpoint_gtid(pool: &MySqlPool) -> Option<String> {
+    sqlx::query_scalar::<_, Option<String>>(
+        "SELECT CAST(binlog_gtid AS CHAR) FROM certyo_capture_binlog WHERE reader = 'main'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("read the checkpoint")
+}
+
+/// (inserts, updates, distinct inserted ids) of `table`'s queue rows.
+async fn counts(db: &BinlogDb, table: &str) -> (usize, usize, usize) {
+    let rows = db.queued(table).await;
+    let mut ids: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.0 == "insert")
+        .map(|r| r.1.as_str())
+        .collect();
+    let inserts = ids.len();
+    ids.sort();
+    ids.dedup();
+    let updates = rows.iter().filter(|r| r.0 == "update").count();
+    (inserts, updates, ids.len())
+}
+
 /// Read until `table` has `n` queue rows (or 20 s), then one more run (nothing more
 /// may come).
 async fn read_until(db: &BinlogDb, reader: &BinlogReader, table: &str, n: usize) {
@@ -314,10 +339,13 @@ async fn a_reader_lost_mid_batch_is_resumed_without_loss_or_double() {
     }
     // Two readers at once (a leader that lost its lock keeps going for a while): the
     // checkpoint fences one of them off; together they enqueue each change once.
-    let b = db.reader(Duration::from_millis(200));
-    let c = db.reader(Duration::from_millis(200));
+    // (Runs of 1 s: each reader's reconnection ends the other's stream (one server_id),
+    // and a MySQL server resuming by GTID reads the binary log file from its start
+    // before it sends the first event, which takes a while on the suite's large log.)
+    let b = db.reader(Duration::from_secs(1));
+    let c = db.reader(Duration::from_secs(1));
     db.exec("UPDATE items SET qty = qty + 1").await;
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while db.queued("items").await.len() < 600 && Instant::now() < deadline {
         let stop = CancellationToken::new();
         let (rb, rc) = tokio::join!(b.run_once(&stop), c.run_once(&stop));
@@ -467,6 +495,13 @@ async fn kill_9_of_the_binlog_leader_mid_stream_is_taken_over_without_loss_or_do
                 leads(&a) || leads(&b)
             })
             .await;
+            // The leader has upgraded migrate's file-and-position checkpoint to a GTID
+            // position (MySQL 9.7: gtid_mode ON by default; MariaDB: always): the
+            // survivor resumes by GTID.
+            common::wait_until(Duration::from_secs(30), "a GTID checkpoint", || async {
+                checkpoint_gtid(&db.pool).await.is_some()
+            })
+            .await;
             if leads(&a) {
                 a.kill9();
             } else {
@@ -501,6 +536,15 @@ async fn kill_9_of_the_binlog_leader_mid_stream_is_taken_over_without_loss_or_do
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 3000, "no record queued twice");
+    assert!(
+        survivor
+            .stderr()
+            .lines()
+            .any(|l| l.contains("binlog.start") && l.contains("GTID")),
+        "the survivor resumed by GTID:\n{}",
+        survivor.stderr()
+    );
+    assert!(checkpoint_gtid(&db.pool).await.is_some());
     survivor.term();
     let _ = survivor.wait_exit(Duration::from_secs(20)).await;
     emu.stop().await;
@@ -560,7 +604,10 @@ async fn alter_table_is_followed_and_a_lost_connection_is_resumed() {
     db.exec("ALTER TABLE items DROP COLUMN note").await;
     let reader = db.reader(Duration::from_millis(200));
     let mut err = None;
-    for _ in 0..10 {
+    // (Time, not a count of runs: resuming by GTID, a MySQL server reads the binary log
+    // file from its start before the first event, seconds on the suite's busy log.)
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
         if let Err(e) = reader.run_once(&stop).await {
             err = Some(e.to_string());
             break;
@@ -809,4 +856,399 @@ async fn each_missing_setting_and_privilege_is_refused_with_the_fix() {
     assert_eq!(refusal(url.clone()).await, None);
     admin.close().await;
     drop(server);
+}
+
+/// A checkpoint with file and position only (what `migrate` and readers before V12
+/// write) is upgraded to a GTID position by the reader that takes over, with nothing lost
+/// or doubled; resuming by GTID does not depend on file names (a failover to another
+/// server), so a checkpoint whose file and position are another server's still resumes
+/// exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_and_position_checkpoint_is_upgraded_to_gtid_and_resumed_by_it() {
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    assert!(
+        checkpoint_gtid(&db.pool).await.is_some(),
+        "migrate records the GTID position beside file and position"
+    );
+    for i in 0..50 {
+        db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})"))
+            .await;
+    }
+    {
+        let a = db.reader(Duration::from_millis(200));
+        read_until(&db, &a, "items", 50).await;
+    }
+    assert!(checkpoint_gtid(&db.pool).await.is_some(), "upgraded");
+    // The previous version's checkpoint: file and position only.
+    db.exec("UPDATE certyo_capture_binlog SET binlog_gtid = NULL")
+        .await;
+    for i in 50..100 {
+        db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})"))
+            .await;
+    }
+    let executed_before: Option<String> = match db.engine {
+        Engine::MySql => Some(
+            sqlx::query_scalar("SELECT CAST(@@global.gtid_executed AS CHAR)")
+                .fetch_one(&db.pool)
+                .await
+                .expect("gtid_executed"),
+        ),
+        Engine::MariaDb => None,
+    };
+    {
+        let b = db.reader(Duration::from_millis(200));
+        read_until(&db, &b, "items", 100).await;
+    }
+    assert_eq!(
+        counts(&db, "items").await,
+        (100, 0, 100),
+        "takeover: once each"
+    );
+    let gtid = checkpoint_gtid(&db.pool)
+        .await
+        .expect("the takeover wrote a GTID position");
+    match db.engine {
+        Engine::MySql => {
+            // Everything executed before the reader caught up is in its set.
+            let subset: i64 = sqlx::query_scalar("SELECT CAST(GTID_SUBSET(?, ?) AS SIGNED)")
+                .bind(executed_before.as_deref().unwrap_or_default())
+                .bind(&gtid)
+                .fetch_one(&db.pool)
+                .await
+                .expect("GTID_SUBSET");
+            assert_eq!(subset, 1, "{executed_before:?} within {gtid}");
+        }
+        Engine::MariaDb => {
+            // The position followed from the stream is the server's own at that point.
+            let (file, pos): (String, u64) = sqlx::query_as(
+                "SELECT CAST(binlog_file AS CHAR), binlog_pos FROM certyo_capture_binlog",
+            )
+            .fetch_one(&db.pool)
+            .await
+            .expect("checkpoint");
+            let server: Option<String> =
+                sqlx::query_scalar("SELECT CAST(BINLOG_GTID_POS(?, ?) AS CHAR)")
+                    .bind(&file)
+                    .bind(pos)
+                    .fetch_one(&db.pool)
+                    .await
+                    .expect("BINLOG_GTID_POS");
+            assert_eq!(server.as_deref(), Some(gtid.as_str()), "{file}:{pos}");
+        }
+    }
+    // Another server's file and position (as after a failover): the GTID decides.
+    db.exec(
+        "UPDATE certyo_capture_binlog SET binlog_file = 'elsewhere-bin.000042', binlog_pos = 4",
+    )
+    .await;
+    for i in 100..150 {
+        db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})"))
+            .await;
+    }
+    db.exec("UPDATE items SET qty = qty + 1").await;
+    {
+        let c = db.reader(Duration::from_millis(200));
+        read_until(&db, &c, "items", 300).await;
+    }
+    assert_eq!(
+        counts(&db, "items").await,
+        (150, 150, 150),
+        "resumed by GTID: once each"
+    );
+    let file: String =
+        sqlx::query_scalar("SELECT CAST(binlog_file AS CHAR) FROM certyo_capture_binlog")
+            .fetch_one(&db.pool)
+            .await
+            .expect("checkpoint file");
+    assert_ne!(
+        file, "elsewhere-bin.000042",
+        "file and position follow the stream"
+    );
+    db.finish().await;
+}
+
+/// MySQL with gtid_mode OFF keeps file and position; switched ON online, the reader
+/// keeps file and position while the log it reads holds transactions without GTIDs and
+/// takes a GTID position in the first file that has none (MariaDB always logs GTIDs:
+/// a GTID position from the start). A GTID position the server purged stops the reader
+/// with the re-snapshot in the message, and `status` reports it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gtid_mode_switched_on_is_followed_and_a_purged_gtid_checkpoint_is_an_error() {
+    let mut server = common::process::ThrowawayServer::start_with(
+        &["--log-bin=binlog", "--binlog-format=ROW", "--server-id=1"],
+        &[
+            "--binlog-row-metadata=FULL",
+            "--gtid-mode=OFF",
+            "--enforce-gtid-consistency=OFF",
+        ],
+    )
+    .await;
+    let url = server.url();
+    let pool = certyo_queue::db::connect(&DbConfig::parse(&url).expect("url"), 4)
+        .await
+        .expect("connect");
+    {
+        let mut conn = pool.acquire().await.expect("connection");
+        certyo_queue::schema::apply(&mut conn)
+            .await
+            .expect("schema");
+    }
+    let engine = common::run_engine().await;
+    let db = BinlogDb {
+        engine,
+        url: url.clone(),
+        pool,
+        _server: None,
+    };
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    let insert = |from: i64, to: i64| {
+        let db = &db;
+        async move {
+            for i in from..to {
+                db.exec(&format!("INSERT INTO items (id, qty) VALUES ({i}, {i})"))
+                    .await;
+            }
+        }
+    };
+    insert(0, 10).await;
+    {
+        let r = db.reader(Duration::from_millis(200));
+        read_until(&db, &r, "items", 10).await;
+    }
+    match engine {
+        Engine::MySql => {
+            assert_eq!(checkpoint_gtid(&db.pool).await, None, "gtid_mode OFF");
+            // MySQL's procedure: at ON_PERMISSIVE new transactions get GTIDs; every
+            // replica (this reader too) reads past the last anonymous one before ON.
+            for step in [
+                "SET GLOBAL enforce_gtid_consistency = ON",
+                "SET GLOBAL gtid_mode = OFF_PERMISSIVE",
+                "SET GLOBAL gtid_mode = ON_PERMISSIVE",
+            ] {
+                db.exec(step).await;
+            }
+            insert(10, 20).await;
+            {
+                let r = db.reader(Duration::from_millis(200));
+                read_until(&db, &r, "items", 20).await;
+            }
+            assert_eq!(checkpoint_gtid(&db.pool).await, None, "ON_PERMISSIVE");
+            // At ON the reader resumes from file and position and takes up the server's
+            // executed set once it is idle at the server's position.
+            db.exec("SET GLOBAL gtid_mode = ON").await;
+            insert(20, 30).await;
+            {
+                let r = db.reader(Duration::from_millis(200));
+                read_until(&db, &r, "items", 30).await;
+            }
+            let gtid = checkpoint_gtid(&db.pool)
+                .await
+                .expect("a GTID position at ON");
+            // MySQL reads it as a GTID set, all of it executed here.
+            let subset: i64 =
+                sqlx::query_scalar("SELECT CAST(GTID_SUBSET(?, @@global.gtid_executed) AS SIGNED)")
+                    .bind(&gtid)
+                    .fetch_one(&db.pool)
+                    .await
+                    .expect("GTID_SUBSET");
+            assert_eq!(subset, 1, "{gtid}");
+        }
+        Engine::MariaDb => {
+            assert!(checkpoint_gtid(&db.pool).await.is_some(), "MariaDB: GTIDs");
+            insert(10, 30).await;
+            let r = db.reader(Duration::from_millis(200));
+            read_until(&db, &r, "items", 30).await;
+        }
+    }
+    insert(30, 40).await;
+    {
+        let r = db.reader(Duration::from_millis(200));
+        read_until(&db, &r, "items", 40).await;
+    }
+    assert!(
+        checkpoint_gtid(&db.pool).await.is_some(),
+        "a GTID position once the log has GTIDs only"
+    );
+    assert_eq!(counts(&db, "items").await, (40, 0, 40), "once each");
+    // Changes the reader has not read are purged with their binary log.
+    insert(40, 50).await;
+    common::wait_until(
+        Duration::from_secs(20),
+        "no binlog dump connected",
+        || async {
+            sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .map(|n| n == 0)
+        .unwrap_or(false)
+        },
+    )
+    .await;
+    db.exec("FLUSH BINARY LOGS").await;
+    let logs: Vec<String> = sqlx::raw_sql("SHOW BINARY LOGS")
+        .fetch_all(&db.pool)
+        .await
+        .expect("SHOW BINARY LOGS")
+        .iter()
+        .map(|r| {
+            r.try_get::<String, _>(0)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&r.get::<Vec<u8>, _>(0)).into_owned())
+        })
+        .collect();
+    let newest = logs.last().cloned().expect("a binary log");
+    // MariaDB keeps a file until its binlog checkpoint is written: purge until only the
+    // newest is left.
+    common::wait_until(
+        Duration::from_secs(30),
+        "older binary logs purged",
+        || async {
+            db.exec(&format!("PURGE BINARY LOGS TO '{newest}'")).await;
+            sqlx::raw_sql("SHOW BINARY LOGS")
+                .fetch_all(&db.pool)
+                .await
+                .map(|rows| rows.len() == 1)
+                .unwrap_or(false)
+        },
+    )
+    .await;
+    let reader = db.reader(Duration::from_millis(200));
+    let err = reader
+        .run_once(&CancellationToken::new())
+        .await
+        .expect_err("a purged checkpoint stops the reader")
+        .to_string();
+    assert!(
+        err.contains("no longer in the server's binary log")
+            && err.contains("backfill")
+            && err.contains("GTID"),
+        "{err}"
+    );
+    assert_eq!(
+        counts(&db, "items").await,
+        (40, 0, 40),
+        "nothing more enqueued"
+    );
+    let out = common::process::run(
+        common::process::command(&["status", "--database-url", &db.url]),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.stdout.contains("no longer in the server's binary log"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    drop(reader);
+    db.pool.close().await;
+    server.stop().await;
+}
+
+/// `work --binlog-server-id N` (CERTYO_BINLOG_SERVER_ID) picks the reader's replication
+/// server_id; another replica registered under that id is a clear error (the server would
+/// disconnect the older of the two), and without it the reader streams under that id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binlog_server_id_is_chosen_and_a_clash_is_refused() {
+    let help = common::process::run(
+        common::process::command(&["work", "--help"]),
+        Duration::from_secs(60),
+    );
+    assert!(
+        help.stdout.contains("--binlog-server-id")
+            && help.stdout.contains("CERTYO_BINLOG_SERVER_ID"),
+        "{}",
+        help.stdout
+    );
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE items (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["items"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    let id = 1_000_000 + fastrand::u32(..1_000_000);
+    let reader = BinlogReader::new(
+        db.pool.clone(),
+        DbConfig::parse(&db.url).expect("url"),
+        BinlogConfig {
+            server_id: Some(id),
+            run_for: Duration::from_millis(200),
+            ..BinlogConfig::default()
+        },
+    )
+    .expect("reader settings");
+    assert_eq!(reader.server_id(), id);
+    // Another replica under that id.
+    let other = mysql_async::Conn::new(mysql_async::Opts::from_url(&db.url).expect("replica URL"))
+        .await
+        .expect("replica connection");
+    let other_id = other.id();
+    let other = other
+        .get_binlog_stream(
+            mysql_async::BinlogStreamRequest::new(id).with_hostname(b"other-replica"),
+        )
+        .await
+        .expect("the other replica registers");
+    let err = reader
+        .run_once(&CancellationToken::new())
+        .await
+        .expect_err("a clash is refused")
+        .to_string();
+    assert!(
+        err.contains(&format!("server_id {id}"))
+            && err.contains("other-replica")
+            && err.contains("--binlog-server-id"),
+        "{err}"
+    );
+    // The other replica goes (its dump thread notices only when it writes: kill it).
+    drop(other);
+    // (MySQL may have ended it already.)
+    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("KILL {other_id}")))
+        .execute(&db.pool)
+        .await;
+    common::wait_until(
+        Duration::from_secs(20),
+        "the other replica gone",
+        || async {
+            let hosts: Vec<String> = sqlx::raw_sql(match db.engine {
+                Engine::MySql => "SHOW REPLICAS",
+                Engine::MariaDb => "SHOW SLAVE HOSTS",
+            })
+            .fetch_all(&db.pool)
+            .await
+            .expect("SHOW REPLICAS")
+            .iter()
+            .map(|r| r.try_get::<String, _>(1).unwrap_or_default())
+            .collect();
+            !hosts.iter().any(|h| h == "other-replica")
+        },
+    )
+    .await;
+    db.exec("INSERT INTO items (id, qty) VALUES (1, 1)").await;
+    read_until(&db, &reader, "items", 1).await;
+    let ids: Vec<i64> = sqlx::raw_sql(match db.engine {
+        Engine::MySql => "SHOW REPLICAS",
+        Engine::MariaDb => "SHOW SLAVE HOSTS",
+    })
+    .fetch_all(&db.pool)
+    .await
+    .expect("SHOW REPLICAS")
+    .iter()
+    .map(|r| {
+        r.try_get::<i64, _>(0)
+            .or_else(|_| r.try_get::<u32, _>(0).map(i64::from))
+            .unwrap_or_default()
+    })
+    .collect();
+    assert!(ids.contains(&i64::from(id)), "registered as {id}: {ids:?}");
+    db.finish().await;
 }

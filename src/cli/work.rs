@@ -27,6 +27,12 @@ pub struct WorkArgs {
     /// Where to serve Prometheus /metrics, /healthz and /readyz (port 0 picks a free one).
     #[arg(long, env = "CERTYO_METRICS_ADDR", default_value = "127.0.0.1:9464")]
     pub metrics_addr: SocketAddr,
+    /// The replication server_id of the binlog reader (tables captured with `migrate
+    /// --capture binlog`). Default: derived from the database name, 2^31 and up. Must
+    /// differ from every server and replica of the topology: the server disconnects the
+    /// older of two replicas with one server_id (a clash is reported as an error).
+    #[arg(long, env = "CERTYO_BINLOG_SERVER_ID", value_parser = clap::value_parser!(u32).range(1..))]
+    pub binlog_server_id: Option<u32>,
 }
 
 /// Delivery settings of `work`.

@@ -74,7 +74,13 @@ pub async fn run(args: &WorkArgs, stop: CancellationToken) -> anyhow::Result<Exi
         None
     } else {
         let scheduler = crate::tasks::Scheduler::new(db.clone(), Some(client.clone()), schedule)?
-            .with_binlog(db_cfg.clone(), crate::tasks::BinlogConfig::default());
+            .with_binlog(
+                db_cfg.clone(),
+                crate::tasks::BinlogConfig {
+                    server_id: args.binlog_server_id,
+                    ..crate::tasks::BinlogConfig::default()
+                },
+            );
         Some(tokio::spawn(scheduler.run(stop.clone())))
     };
     let delivery = Arc::new(Delivery::new(db.clone(), client, cfg, schema));

@@ -1,7 +1,8 @@
 //! `status`'s view of the binlog reader: where its checkpoint is, how far the server's
 //! binary log has moved past it (bytes, from SHOW BINARY LOGS, which needs REPLICATION
 //! CLIENT; null without it) and the seconds since the commit of the last transaction it
-//! passed while it is behind.
+//! passed while it is behind. With a GTID checkpoint on MySQL, "purged" means the server
+//! purged GTIDs the reader has not read (`GTID_SUBSET`); otherwise that its file is gone.
 
 use serde::Serialize;
 use sqlx::mysql::MySqlConnection;
@@ -16,6 +17,9 @@ const BEHIND_SECS: f64 = 300.0;
 pub struct BinlogStatus {
     /// `file:position` of the checkpoint (a transaction boundary).
     pub position: String,
+    /// The GTID position at that boundary (MySQL: executed GTID set; MariaDB:
+    /// domain-server-seq per domain); null when the checkpoint has none.
+    pub gtid: Option<String>,
     pub rows_enqueued: u64,
     /// Bytes of binary log written after the checkpoint (null: not readable).
     pub lag_bytes: Option<u64>,
@@ -37,13 +41,26 @@ pub async fn read(
     };
     let logs = binlog::server_logs(conn).await.ok();
     let lag_bytes = logs.as_ref().and_then(|l| binlog::bytes_behind(l, &cp.at));
-    if logs
-        .as_ref()
-        .is_some_and(|l| !l.iter().any(|(f, _)| f == &cp.at.file))
-    {
+    let mysql_gtid = cp
+        .gtid
+        .as_deref()
+        .filter(|g| binlog::gtid::Gtids::parse_mysql(g).is_ok() && !g.is_empty());
+    let purged = match mysql_gtid {
+        Some(g) => {
+            sqlx::query_scalar::<_, i64>(include_str!("../../sql/binlog_gtid_purged_mysql.sql"))
+                .bind(g)
+                .fetch_one(&mut *conn)
+                .await
+                .is_ok_and(|readable| readable == 0)
+        }
+        None => logs
+            .as_ref()
+            .is_some_and(|l| !l.iter().any(|(f, _)| f == &cp.at.file)),
+    };
+    if purged {
         problems.push(format!(
             "the binlog reader's checkpoint {} is no longer in the server's binary log (purged): re-snapshot with `migrate --uncapture`, `migrate --capture binlog` and `backfill` (see README \"Capture from the binary log\")",
-            cp.at
+            cp.boundary()
         ));
     }
     let lag_seconds = match (lag_bytes, cp.event_at) {
@@ -62,6 +79,7 @@ pub async fn read(
     }
     Ok(Some(BinlogStatus {
         position: cp.at.to_string(),
+        gtid: cp.gtid.clone(),
         rows_enqueued: cp.rows_enqueued,
         lag_bytes,
         lag_seconds,
