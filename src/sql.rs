@@ -271,10 +271,6 @@ mod tests {
         assert!(names.len() > 100, "sql/ not found at {}", dir.display());
         let mut failures = Vec::new();
         for name in &names {
-            // binlog_*: headers brought to this notation with the GTID work
-            if name.starts_with("binlog_") {
-                continue;
-            }
             let file = std::fs::read_to_string(dir.join(name)).unwrap();
             for problem in header_problems(name, &file) {
                 failures.push(format!("sql/{name}: {problem}"));
