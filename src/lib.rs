@@ -1,5 +1,5 @@
-//! certyo-queue: MySQL row changes, captured by triggers into `certyo_queue`, delivered
-//! to the Certyo anchoring API. `docs/architecture.md` follows one change from its
+//! certyo-queue: MySQL row changes, captured into `certyo_queue` (by triggers, a
+//! timestamp poller or a binary-log reader), delivered to the Certyo anchoring API. `docs/architecture.md` follows one change from its
 //! capture to `Anchored` and names the module of each step.
 //!
 //! Layout:
@@ -8,8 +8,10 @@
 //! - `config`: settings resolved once; secrets never printed.
 //! - `db`: connection pools and session setup.
 //! - `schema`: the queue's refinery migrations, run over sqlx.
-//! - `capture`: capture triggers (or polling, `capture::poll`) and tracking columns,
-//!   generated from `information_schema`.
+//! - `capture`: the capture registry and sources: triggers, polling (`capture::poll`)
+//!   and the binary-log reader's decoding and checkpoint (`capture::binlog`, run as the
+//!   `tasks::binlog` leader job), rendering and tracking columns, all generated from
+//!   `information_schema`.
 //! - `migrate`: the `migrate` command (schema + capture under one named lock).
 //! - `queue`: the statements on `certyo_queue`: claim, hand-over, complete, retry,
 //!   bury, release, backlog, dead letters, cleanup, the write-back's version reads,
@@ -20,7 +22,8 @@
 //! - `delivery`: the delivery pool: claim → send → settle, pacing (429, auth), progress,
 //!   backoff, shutdown.
 //! - `delivery::health`: the pool's failure streaks, misdirection and stalls (log, `/readyz`).
-//! - `tasks`: scheduled cleanup, verification and the poller, each under one leader;
+//! - `tasks`: scheduled cleanup, verification, the poller and the binlog reader, each
+//!   under one leader;
 //!   capture health as metrics.
 //! - `leader`: one leader per scheduled job across processes (MySQL named lock).
 //! - `emulator`: a local Certyo API for tests, demos and benchmarks.
