@@ -47,6 +47,7 @@ use config::WorkerConfig;
 use health::DeliveryHealth;
 
 mod claim_loop;
+mod complete;
 pub mod config;
 pub mod health;
 mod pacing;
