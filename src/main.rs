@@ -34,9 +34,9 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<ExitCode> {
     let stop = shutdown::on_signal();
     match command {
-        // migrate finishes what it started (a half-done trigger regeneration would
-        // leave a table uncaptured); its waits are bounded by --lock-wait-timeout.
-        Command::Migrate(args) => migrate::run_cli(&args).await,
+        // migrate stops while it waits for its lock, but finishes what it started once
+        // it holds it (a half-done trigger regeneration would leave a table uncaptured).
+        Command::Migrate(args) => migrate::run_cli(&args, stop).await,
         Command::Work(args) => commands::work::run(&args, stop).await,
         Command::Emulator(args) => emulator::run_cli(&args, stop).await,
         Command::Cleanup(args) => until_stopped(tasks::run_cleanup_cli(&args), &stop).await,

@@ -121,3 +121,120 @@ async fn verify_against_a_silent_api_stops_on_sigint_and_sigterm() {
     );
     db.finish().await;
 }
+
+/// `migrate` waiting for its named lock (another migrate holds it) stops on a signal
+/// with 130 / 143 at once, and has changed nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_waiting_for_its_lock_stops_on_sigint_and_sigterm_and_changes_nothing() {
+    let db = TestDb::new().await;
+    db.exec("CREATE TABLE plain_t (id INT PRIMARY KEY, v INT)")
+        .await;
+    let mut holder = db.pool.acquire().await.unwrap();
+    let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+        .bind(certyo_queue::migrate::lock_name(&db.name))
+        .fetch_one(&mut *holder)
+        .await
+        .unwrap();
+    assert_eq!(got, Some(1), "the test holds the migrate lock");
+    let url = db.url();
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let (got, took, stderr) = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || {
+                interrupt(
+                    &["migrate", "--table", "plain_t"],
+                    &url,
+                    signal,
+                    Duration::from_millis(1500),
+                )
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(got, code, "{signal}: {stderr}");
+        assert!(took < Duration::from_secs(1), "{signal}: took {took:?}");
+        assert!(
+            stderr.contains("interrupted") && stderr.contains("nothing was changed"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = 'plain_t'")
+            .await,
+        0,
+        "an interrupted migrate installed no trigger"
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'plain_t' AND COLUMN_NAME LIKE 'certyo%'")
+            .await,
+        0,
+        "an interrupted migrate added no tracking column"
+    );
+    drop(holder);
+    db.finish().await;
+}
+
+/// `status` against a server that accepts the connection and never answers stops on a
+/// signal at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_against_a_hung_server_stops_on_sigint_and_sigterm() {
+    let hung = silent_api().replace("http://", "mysql://root@") + "/shop";
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let (got, took, stderr) = tokio::task::spawn_blocking({
+            let url = hung.clone();
+            move || interrupt(&["status"], &url, signal, Duration::from_millis(1500))
+        })
+        .await
+        .unwrap();
+        assert_eq!(got, code, "{signal}: {stderr}");
+        assert!(took < Duration::from_secs(1), "{signal}: took {took:?}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+    }
+}
+
+/// `dead purge` blocked on rows another transaction holds stops on a signal at once;
+/// its statement is rolled back, so every dead letter is still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_purge_blocked_by_a_row_lock_stops_on_sigint_and_sigterm_and_deletes_nothing() {
+    let db = TestDb::new().await;
+    for i in 0..20 {
+        db.exec(&format!(
+            "INSERT INTO certyo_queue (table_name, record_id, op_type, payload, dead_at, available_at, attempts, last_error) \
+             VALUES ('t', '{i}', 'insert', '{{}}', NOW(6) - INTERVAL 30 DAY, NULL, 20, 'boom')"
+        ))
+        .await;
+    }
+    let mut tx = db.pool.begin().await.unwrap();
+    let locked: Vec<i64> = sqlx::query_scalar("SELECT id FROM certyo_queue FOR UPDATE")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(locked.len(), 20);
+    let url = db.url();
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let (got, took, stderr) = tokio::task::spawn_blocking({
+            let url = url.clone();
+            move || {
+                interrupt(
+                    &["dead", "purge", "--older-than", "7d"],
+                    &url,
+                    signal,
+                    Duration::from_millis(1500),
+                )
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(got, code, "{signal}: {stderr}");
+        assert!(took < Duration::from_secs(1), "{signal}: took {took:?}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+    }
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE dead_at IS NOT NULL")
+            .await,
+        20,
+        "an interrupted purge deleted nothing"
+    );
+    db.finish().await;
+}

@@ -3,14 +3,20 @@
 use std::process::ExitCode;
 
 use super::names::{check_table_names, clean_names};
-use super::{run, summary, MigratePlan};
+use tokio_util::sync::CancellationToken;
+
+use super::{run_until, summary, MigrateError, MigratePlan};
 use crate::capture::{registry, CaptureError};
 use crate::cli::MigrateArgs;
 use crate::config::DbConfig;
 use crate::db;
+use crate::shutdown;
 
 /// `certyo-queue migrate`: resolve settings, run, print a readable summary.
-pub async fn run_cli(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
+/// `migrate` from the command line. A signal before the lock is taken stops it with
+/// 130 / 143 and nothing changed; after that it finishes, prints its summary, and then
+/// exits with 130 / 143 saying so.
+pub async fn run_cli(args: &MigrateArgs, stop: CancellationToken) -> anyhow::Result<ExitCode> {
     let cfg = DbConfig::from_args(&args.db)?;
     let columns = |specs: &[String]| -> Result<Vec<(String, String)>, CaptureError> {
         clean_names(specs)
@@ -37,13 +43,25 @@ pub async fn run_cli(args: &MigrateArgs) -> anyhow::Result<ExitCode> {
     // Before connecting: a bad name is refused even when the database is unreachable.
     check_table_names(args.tables.iter().chain(&args.uncapture))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let pool = db::connect(&cfg, 1)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", one_line(&e.to_string())))?;
-    let result = run(&pool, &plan).await;
+    let interrupted = || {
+        eprintln!("interrupted: {}", MigrateError::Interrupted);
+        Ok(ExitCode::from(shutdown::signal_exit_code()))
+    };
+    let pool = tokio::select! {
+        pool = db::connect(&cfg, 1) => pool.map_err(|e| anyhow::anyhow!("{}", one_line(&e.to_string())))?,
+        _ = stop.cancelled() => return interrupted(),
+    };
+    let result = run_until(&pool, &plan, &stop).await;
+    if let Err(MigrateError::Interrupted) = result {
+        return interrupted();
+    }
     pool.close().await;
     let report = result.map_err(|e| anyhow::anyhow!("{}", one_line(&e.to_string())))?;
     print!("{}", summary(&report));
+    if stop.is_cancelled() {
+        eprintln!("interrupted: migrate finished what it had started first (above)");
+        return Ok(ExitCode::from(shutdown::signal_exit_code()));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -27,6 +27,9 @@ pub enum MigrateError {
     TableNameTooLong { name: String, chars: usize },
     #[error("another `certyo-queue migrate` of database `{schema}` kept its lock for {secs}s; try again when it has finished")]
     Locked { schema: String, secs: u64 },
+    /// A signal arrived before migrate took its lock: nothing was changed.
+    #[error("interrupted while waiting for the database or the migrate lock; nothing was changed")]
+    Interrupted,
     #[error("permission denied while {doing}: {message}. The migrate user needs GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, TRIGGER, LOCK TABLES ON `{schema}`.* TO <user>")]
     Privilege {
         doing: String,

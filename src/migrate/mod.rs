@@ -38,6 +38,7 @@ mod triggers;
 
 use sha2::{Digest, Sha256};
 use sqlx::mysql::{MySqlConnection, MySqlPool};
+use tokio_util::sync::CancellationToken;
 
 use self::apply::migrate_locked;
 pub use self::command::run_cli;
@@ -52,17 +53,38 @@ pub use self::summary::{cascade_warning, summary};
 /// Run a migrate over a connection from `pool`. The pool must come from `db::connect`
 /// (PIPES_AS_CONCAT off: triggers keep the sql_mode of the session that created them).
 pub async fn run(pool: &MySqlPool, plan: &MigratePlan) -> Result<MigrateReport, MigrateError> {
-    let mut conn = pool
-        .acquire()
-        .await
-        .map_err(|e| MigrateError::Unreachable(e.to_string()))?;
-    run_on(&mut conn, plan).await
+    run_until(pool, plan, &CancellationToken::new()).await
+}
+
+/// `run`, but `stop` ends the waits before anything is changed (for the connection and
+/// for the named lock) with `MigrateError::Interrupted`. Once the lock is held, migrate
+/// finishes what it started: a half-done trigger regeneration would leave a table
+/// uncaptured.
+pub async fn run_until(
+    pool: &MySqlPool,
+    plan: &MigratePlan,
+    stop: &CancellationToken,
+) -> Result<MigrateReport, MigrateError> {
+    let mut conn = tokio::select! {
+        conn = pool.acquire() => conn.map_err(|e| MigrateError::Unreachable(e.to_string()))?,
+        _ = stop.cancelled() => return Err(MigrateError::Interrupted),
+    };
+    run_on_until(&mut conn, plan, stop).await
 }
 
 /// Run a migrate on one connection (it holds the named lock and the table locks).
 pub async fn run_on(
     conn: &mut MySqlConnection,
     plan: &MigratePlan,
+) -> Result<MigrateReport, MigrateError> {
+    run_on_until(conn, plan, &CancellationToken::new()).await
+}
+
+/// `run_on`, stopped by `stop` while it waits for the named lock.
+async fn run_on_until(
+    conn: &mut MySqlConnection,
+    plan: &MigratePlan,
+    stop: &CancellationToken,
 ) -> Result<MigrateReport, MigrateError> {
     let schema: Option<String> =
         sqlx::query_scalar(include_str!("../../sql/migrate_current_schema.sql"))
@@ -78,12 +100,17 @@ pub async fn run_on(
         return migrate_locked(conn, &schema, plan).await;
     }
     let lock = lock_name(&schema);
-    let got: Option<i64> = sqlx::query_scalar(include_str!("../../sql/migrate_lock.sql"))
-        .bind(&lock)
-        .bind(LOCK_WAIT_SECS as i64)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| MigrateError::from_sqlx("taking the migrate lock", &schema, e))?;
+    // A signal drops the wait; the connection, still waiting on the server, is dropped
+    // with the process (the server then gives the lock wait up).
+    let got: Option<i64> = tokio::select! {
+        got = sqlx::query_scalar(include_str!("../../sql/migrate_lock.sql"))
+            .bind(&lock)
+            .bind(LOCK_WAIT_SECS as i64)
+            .fetch_one(&mut *conn) => {
+            got.map_err(|e| MigrateError::from_sqlx("taking the migrate lock", &schema, e))?
+        }
+        _ = stop.cancelled() => return Err(MigrateError::Interrupted),
+    };
     if got != Some(1) {
         return Err(MigrateError::Locked {
             schema,

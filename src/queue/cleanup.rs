@@ -71,10 +71,7 @@ pub async fn delete_expired(
     for id in ids {
         q = q.bind(id);
     }
-    let done = q
-        .bind(micros(retention))
-        .execute(pool)
+    super::execute_and_commit(pool, q.bind(micros(retention)))
         .await
-        .map_err(DbError::query("deleting queue rows past retention"))?;
-    Ok(done.rows_affected())
+        .map_err(DbError::query("deleting queue rows past retention"))
 }

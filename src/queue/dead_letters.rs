@@ -128,12 +128,9 @@ pub async fn purge(pool: &MySqlPool, older_than: Duration) -> Result<u64, DbErro
         for id in &ids {
             q = q.bind(id);
         }
-        purged += q
-            .bind(cutoff)
-            .execute(pool)
+        purged += super::execute_and_commit(pool, q.bind(cutoff))
             .await
-            .map_err(DbError::query("deleting dead letters"))?
-            .rows_affected();
+            .map_err(DbError::query("deleting dead letters"))?;
         if ids.len() < CHUNK {
             return Ok(purged);
         }
@@ -149,11 +146,9 @@ async fn requeue_chunk(pool: &MySqlPool, ids: &[i64]) -> Result<u64, DbError> {
     for id in ids {
         q = q.bind(id);
     }
-    let done = q
-        .execute(pool)
+    super::execute_and_commit(pool, q)
         .await
-        .map_err(DbError::query("requeueing dead letters"))?;
-    Ok(done.rows_affected())
+        .map_err(DbError::query("requeueing dead letters"))
 }
 
 async fn db_now(pool: &MySqlPool) -> Result<NaiveDateTime, DbError> {

@@ -63,6 +63,20 @@ pub struct Claimed {
     pub blocked: usize,
 }
 
+/// Run one writing statement in a transaction of its own and commit it. A client that
+/// goes away while the statement waits for a row lock (a signal ends `dead purge` or
+/// `cleanup`) then leaves no COMMIT behind: the server rolls the statement back when it
+/// finds the connection gone, instead of committing it (autocommit) after the wait.
+async fn execute_and_commit(
+    pool: &sqlx::MySqlPool,
+    q: sqlx::query::Query<'_, sqlx::MySql, sqlx::mysql::MySqlArguments>,
+) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let n = q.execute(&mut *tx).await?.rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// Replace the `{ids}` placeholder of a statement with `n` bind markers.
 pub fn expand_ids(template: &str, n: usize) -> String {
     expand_list(template, "{ids}", n)
