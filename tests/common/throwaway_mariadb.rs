@@ -142,8 +142,13 @@ impl ThrowawayMariaDb {
         let addr = SocketAddr::from(([127, 0, 0, 1], server.port));
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                break;
+            // Ready when the server greets, not when something merely accepts.
+            if let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                let mut greeting = [0u8; 4];
+                if std::io::Read::read(&mut stream, &mut greeting).is_ok_and(|n| n > 0) {
+                    break;
+                }
             }
             let exited = server
                 .child
