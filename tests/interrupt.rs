@@ -75,6 +75,28 @@ fn interrupt(
     (status.code().unwrap_or(-1), sent.elapsed(), stderr)
 }
 
+/// Run `args` twice, stopped once by SIGINT and once by SIGTERM after `after`: each run
+/// must exit with 130 / 143 within a second of its signal, saying `interrupted` and each
+/// of `says` on stderr.
+async fn stops_on_both_signals(args: &[&str], url: &str, after: Duration, says: &[&str]) {
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let url = url.to_string();
+        let (got, took, stderr) = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            interrupt(&args, &url, signal, after)
+        })
+        .await
+        .unwrap();
+        assert_eq!(got, code, "{signal}: {stderr}");
+        assert!(took < Duration::from_secs(1), "{signal}: took {took:?}");
+        assert!(stderr.contains("interrupted"), "{signal}: {stderr}");
+        for said in says {
+            assert!(stderr.contains(said), "{signal}: no {said:?} in {stderr}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_against_a_silent_api_stops_on_sigint_and_sigterm() {
     let db = TestDb::with_products().await;
@@ -91,28 +113,17 @@ async fn verify_against_a_silent_api_stops_on_sigint_and_sigterm() {
     writeback::write_back(&db.pool, &db.name, &items)
         .await
         .unwrap();
-    let api: &'static str = Box::leak(silent_api().into_boxed_str());
+    let api = silent_api();
     let args = [
         "verify",
         "--base-url",
-        api,
+        &api,
         "--verify-after",
         "0s",
         "--request-timeout",
         "30s",
     ];
-    let url = db.url();
-    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
-        let (got, took, stderr) = tokio::task::spawn_blocking({
-            let url = url.clone();
-            move || interrupt(&args, &url, signal, Duration::from_secs(2))
-        })
-        .await
-        .unwrap();
-        assert_eq!(got, code, "{signal}: {stderr}");
-        assert!(took < Duration::from_secs(1), "{signal}: took {took:?}");
-        assert!(stderr.contains("interrupted"), "{stderr}");
-    }
+    stops_on_both_signals(&args, &db.url(), Duration::from_secs(2), &[]).await;
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM products WHERE certyo_anchor_status = 'Pending'")
             .await,
@@ -136,28 +147,13 @@ async fn migrate_waiting_for_its_lock_stops_on_sigint_and_sigterm_and_changes_no
         .await
         .unwrap();
     assert_eq!(got, Some(1), "the test holds the migrate lock");
-    let url = db.url();
-    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
-        let (got, took, stderr) = tokio::task::spawn_blocking({
-            let url = url.clone();
-            move || {
-                interrupt(
-                    &["migrate", "--table", "plain_t"],
-                    &url,
-                    signal,
-                    Duration::from_millis(1500),
-                )
-            }
-        })
-        .await
-        .unwrap();
-        assert_eq!(got, code, "{signal}: {stderr}");
-        assert!(took < Duration::from_secs(1), "{signal}: took {took:?}");
-        assert!(
-            stderr.contains("interrupted") && stderr.contains("nothing was changed"),
-            "{stderr}"
-        );
-    }
+    stops_on_both_signals(
+        &["migrate", "--table", "plain_t"],
+        &db.url(),
+        Duration::from_millis(1500),
+        &["nothing was changed"],
+    )
+    .await;
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = 'plain_t'")
             .await,
@@ -179,17 +175,7 @@ async fn migrate_waiting_for_its_lock_stops_on_sigint_and_sigterm_and_changes_no
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_against_a_hung_server_stops_on_sigint_and_sigterm() {
     let hung = silent_api().replace("http://", "mysql://root@") + "/shop";
-    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
-        let (got, took, stderr) = tokio::task::spawn_blocking({
-            let url = hung.clone();
-            move || interrupt(&["status"], &url, signal, Duration::from_millis(1500))
-        })
-        .await
-        .unwrap();
-        assert_eq!(got, code, "{signal}: {stderr}");
-        assert!(took < Duration::from_secs(1), "{signal}: took {took:?}");
-        assert!(stderr.contains("interrupted"), "{stderr}");
-    }
+    stops_on_both_signals(&["status"], &hung, Duration::from_millis(1500), &[]).await;
 }
 
 /// `dead purge` blocked on rows another transaction holds stops on a signal at once;
@@ -210,25 +196,13 @@ async fn dead_purge_blocked_by_a_row_lock_stops_on_sigint_and_sigterm_and_delete
         .await
         .unwrap();
     assert_eq!(locked.len(), 20);
-    let url = db.url();
-    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
-        let (got, took, stderr) = tokio::task::spawn_blocking({
-            let url = url.clone();
-            move || {
-                interrupt(
-                    &["dead", "purge", "--older-than", "7d"],
-                    &url,
-                    signal,
-                    Duration::from_millis(1500),
-                )
-            }
-        })
-        .await
-        .unwrap();
-        assert_eq!(got, code, "{signal}: {stderr}");
-        assert!(took < Duration::from_secs(1), "{signal}: took {took:?}");
-        assert!(stderr.contains("interrupted"), "{stderr}");
-    }
+    stops_on_both_signals(
+        &["dead", "purge", "--older-than", "7d"],
+        &db.url(),
+        Duration::from_millis(1500),
+        &[],
+    )
+    .await;
     tx.rollback().await.unwrap();
     assert_eq!(
         db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE dead_at IS NOT NULL")

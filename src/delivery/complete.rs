@@ -157,21 +157,16 @@ impl Delivery {
         let ids: Vec<i64> = delivered.iter().map(|(r, _)| r.id).collect();
         match queue::settled(&self.db, &ids).await {
             Ok(now) => {
-                let ours: std::collections::HashSet<i64> = now
+                // Delivered with the attempts this claim's lease gave the row.
+                let ours: std::collections::HashMap<i64, u32> = now
                     .into_iter()
                     .filter(|(_, _, processed)| *processed)
                     .map(|(id, attempts, _)| (id, attempts))
-                    .filter(|(id, attempts)| {
-                        delivered
-                            .iter()
-                            .any(|(r, _)| r.id == *id && r.attempts + 1 == *attempts)
-                    })
-                    .map(|(id, _)| id)
                     .collect();
                 delivered
                     .iter()
                     .map(|(r, _)| *r)
-                    .filter(|r| ours.contains(&r.id))
+                    .filter(|r| ours.get(&r.id) == Some(&(r.attempts + 1)))
                     .collect()
             }
             Err(e) => {
