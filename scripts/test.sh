@@ -27,6 +27,13 @@ done
 # tests/monitoring.rs (installed once, reused after).
 bash scripts/ensure-ops-tools.sh
 
+# A test build takes about 2.5 GB under target/ (more with incremental files); say so
+# up front rather than let a linker die of a full disk half-way (SIGBUS, "Bus error").
+avail_kb="$(df -Pk . | awk 'NR == 2 { print $4 }')"
+if [ -n "$avail_kb" ] && [ "$avail_kb" -lt 3000000 ]; then
+  echo "test.sh: only $((avail_kb / 1024)) MB free here; a test build needs about 3 GB under target/ (cargo clean frees the old one)" >&2
+fi
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 
