@@ -6,6 +6,9 @@
 -- of a key value: `?`, or `UNHEX(?)` for a binary key column.
 -- Placeholders: {col} src.`column`, a checked, backtick-quoted primary-key column;
 -- {param} the bind marker of its value (param or param_hex).
+-- share_skip_* / share_wait_*: the shared-lock clause of a backfill's locking reads, per
+-- engine (MySQL has FOR SHARE, MariaDB LOCK IN SHARE MODE; only MariaDB's older form
+-- takes SKIP LOCKED, only MySQL's newer one).
 key_text: CAST({col} AS CHAR)
 key_hex: LOWER(HEX({col}))
 param: ?
@@ -17,3 +20,7 @@ eq: {col} = {param}
 asc: {col}
 desc: {col} DESC
 everything: TRUE
+share_skip_mysql: FOR SHARE SKIP LOCKED
+share_skip_mariadb: LOCK IN SHARE MODE SKIP LOCKED
+share_wait_mysql: FOR SHARE
+share_wait_mariadb: LOCK IN SHARE MODE

@@ -288,3 +288,107 @@ async fn tables_that_are_not_captured_or_have_drifted_are_refused() {
     assert_eq!(db.scalar("SELECT COUNT(*) FROM certyo_queue").await, 0);
     db.finish().await;
 }
+
+/// The newest `name` queued for record `id` (the payload of its highest queue id).
+async fn last_queued_name(db: &TestDb, id: i64) -> (String, String) {
+    sqlx::query_as(
+        "SELECT op_type, COALESCE(JSON_UNQUOTE(JSON_EXTRACT(payload, '$.name')), '') \
+         FROM certyo_queue WHERE record_id = CAST(? AS CHAR) ORDER BY id DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn rows_held_by_application_transactions_are_enqueued_after_them_newest_version_last() {
+    let db = TestDb::empty().await;
+    db.exec(&PRODUCTS_DDL).await;
+    db.insert_products(50).await;
+    db.capture(&["products"]).await;
+
+    // Three application transactions hold rows while the backfill runs: one updates
+    // row 5 (its trigger has queued the new version, uncommitted), one only locks row 7
+    // and rolls back, one deletes row 9.
+    let mut updater = db.pool.begin().await.unwrap();
+    sqlx::query("UPDATE products SET name = 'newest' WHERE id = 5")
+        .execute(&mut *updater)
+        .await
+        .unwrap();
+    let mut locker = db.pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM products WHERE id = 7 FOR UPDATE")
+        .fetch_all(&mut *locker)
+        .await
+        .unwrap();
+    let mut deleter = db.pool.begin().await.unwrap();
+    sqlx::query("DELETE FROM products WHERE id = 9")
+        .execute(&mut *deleter)
+        .await
+        .unwrap();
+
+    let pool = db.pool.clone();
+    let schema = db.name.clone();
+    let backfill = tokio::spawn(async move {
+        let cfg = BackfillConfig {
+            batch: 100,
+            ..Default::default()
+        };
+        backfill::run(
+            &pool,
+            &schema,
+            "products",
+            &cfg,
+            &CancellationToken::new(),
+            &mut |_| {},
+        )
+        .await
+    });
+    // The rows nobody holds are enqueued at once; the backfill then waits for the rest.
+    let upserts = "SELECT COUNT(*) FROM certyo_queue WHERE op_type = 'upsert'";
+    wait_until(Duration::from_secs(30), "47 free rows enqueued", || async {
+        db.scalar(upserts).await >= 47
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(db.scalar(upserts).await, 47, "only the free rows so far");
+    assert!(
+        !backfill.is_finished(),
+        "the backfill must wait for the held rows, not enqueue the versions it could read"
+    );
+
+    // The application's statements all succeed (no deadlock, no lock-wait error).
+    updater.commit().await.unwrap();
+    locker.rollback().await.unwrap();
+    deleter.commit().await.unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(30), backfill)
+        .await
+        .expect("the backfill ends once the rows are free")
+        .unwrap()
+        .expect("backfill");
+    assert_eq!(report.outcome, BackfillEnd::Complete);
+    assert_eq!(report.enqueued_total, 49, "every row still there, once");
+
+    // Every record's last event is its current version.
+    assert_eq!(
+        last_queued_name(&db, 5).await,
+        ("upsert".to_string(), "newest".to_string()),
+        "the updated row's newest version is queued after its update event"
+    );
+    assert_eq!(
+        last_queued_name(&db, 7).await.1,
+        "p6",
+        "the locked row is enqueued"
+    );
+    assert_eq!(
+        last_queued_name(&db, 9).await.0,
+        "delete",
+        "a row deleted meanwhile ends with its delete"
+    );
+    for id in [1, 6, 8, 50] {
+        assert_eq!(
+            last_queued_name(&db, id).await,
+            ("upsert".to_string(), format!("p{}", id - 1))
+        );
+    }
+}

@@ -5,15 +5,24 @@
 //! How: keyset pagination over the full primary key. Each chunk is one transaction that
 //! (1) locks the table's progress row in `certyo_queue_backfill` (migration V3),
 //! (2) finds the chunk's last key (`batch` rows after the last key done),
-//! (3) `INSERT … SELECT`s the rows in (last key, chunk end] into `certyo_queue` with the
-//!     capture triggers' own `record_id` and payload expressions,
+//! (3) takes a shared lock on the rows in (last key, chunk end] that no application
+//!     transaction holds (SKIP LOCKED) and `INSERT … SELECT`s them into `certyo_queue`
+//!     with the capture triggers' own `record_id` and payload expressions,
 //! (4) records the chunk end and the count, and commits.
+//! A row an application transaction held is enqueued after that, in a transaction of
+//! its own that waits for it, before (4) (see `chunk`).
 //!
 //! Invariants:
 //! - Each row is enqueued once per backfill run: a chunk's rows and its progress commit
 //!   together, so an interrupted backfill (Ctrl-C, crash, lost connection) resumes after
 //!   the last committed chunk; two backfills of one table take turns on the progress
-//!   row lock instead of enqueuing a chunk twice.
+//!   row lock instead of enqueuing a chunk twice. Exception: a chunk that had to wait
+//!   for held rows commits its other rows first; interrupted then, it is repeated.
+//! - The last event of every row is its newest version: an enqueued version is locked
+//!   until the chunk commits, so a later change is queued after it (whatever the
+//!   capture source); a chunk never waits for an application's lock while it holds
+//!   rows, so it cannot deadlock with one. Writers of a chunk's rows wait for the
+//!   chunk's commit (its duration: about 20 ms per 1000 rows).
 //! - A finished backfill is not repeated unless `restart` is asked for.
 //! - Only tables whose capture triggers are current are backfilled (the payloads must
 //!   match what the triggers write); others are refused.
@@ -147,7 +156,8 @@ pub async fn run(
         .await
         .map_err(DbError::query("connecting for backfill"))?;
     let shape = captured_shape(&mut conn, schema, table).await?;
-    let sql = TableSql::new(&shape)?;
+    let engine = crate::capture::introspect::engine(&mut conn).await?;
+    let sql = TableSql::new(&shape, engine)?;
     let estimated_rows = sqlx::query_scalar::<_, i64>(statement(include_str!(
         "../../../sql/backfill_estimate_rows.sql"
     )))
@@ -178,7 +188,11 @@ pub async fn run(
         if stop.is_cancelled() || cfg.max_chunks.is_some_and(|m| report.chunks >= m) {
             break;
         }
-        match chunk(&mut conn, &sql, &shape, cfg.batch).await? {
+        match chunk(&mut conn, &sql, &shape, cfg.batch, stop).await? {
+            Chunk::Stopped { rows } => {
+                report.enqueued_now += rows;
+                break;
+            }
             Chunk::Done { total } => {
                 report.enqueued_total = total;
                 report.outcome = BackfillEnd::Complete;

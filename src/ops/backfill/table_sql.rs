@@ -2,6 +2,7 @@
 //! and the capture triggers' own `record_id` and payload expressions, with the keyset
 //! predicates (`{after}`, `{upto}`) filled per chunk.
 
+use crate::capture::introspect::Engine;
 use crate::capture::template::{fill, fragment, fragments, quote_ident, statement};
 use crate::capture::{render, triggers, CaptureError, TableShape};
 
@@ -18,11 +19,18 @@ pub(super) struct TableSql {
     params: Vec<&'static str>,
     pub chunk_end: String,
     pub last_key: String,
+    /// `{lock}` left to fill: `skip_locked` (a chunk, or a key already held).
     pub enqueue: String,
+    /// `{lock}` left to fill: `skip_locked`, `wait` or nothing.
+    pub keys: String,
+    /// The engine's shared lock clause that skips rows others hold.
+    pub skip_locked: &'static str,
+    /// The engine's shared lock clause that waits for them.
+    pub wait: &'static str,
 }
 
 impl TableSql {
-    pub fn new(shape: &TableShape) -> Result<Self, CaptureError> {
+    pub fn new(shape: &TableShape, engine: Engine) -> Result<Self, CaptureError> {
         let frags = fragments(include_str!("../../../sql/backfill_fragments.sql"));
         let key = shape.key_columns();
         let hex: Vec<bool> = key.iter().map(|c| render::key_is_hex(c)).collect();
@@ -64,6 +72,7 @@ impl TableSql {
                     // left for the chunk to fill:
                     ("after", "{after}"),
                     ("upto", "{upto}"),
+                    ("lock", "{lock}"),
                 ],
             )
         };
@@ -75,9 +84,16 @@ impl TableSql {
                 ("payload", &triggers::payload(shape, "src")?),
             ],
         );
+        let (skip_locked, wait) = match engine {
+            Engine::MySql => ("share_skip_mysql", "share_wait_mysql"),
+            Engine::MariaDb => ("share_skip_mariadb", "share_wait_mariadb"),
+        };
         Ok(TableSql {
             chunk_end: common(include_str!("../../../sql/backfill_chunk_end.sql")),
             last_key: common(include_str!("../../../sql/backfill_last_key.sql")),
+            keys: common(include_str!("../../../sql/backfill_chunk_keys.sql")),
+            skip_locked: fragment(&frags, skip_locked),
+            wait: fragment(&frags, wait),
             enqueue,
             cols,
             params,
@@ -87,11 +103,31 @@ impl TableSql {
     /// `key > last` over the full key (TRUE for the first chunk).
     pub fn after(&self, last: Option<&[String]>) -> Predicate {
         match last {
-            None => Predicate {
-                text: fragment(&self.frags(), "everything").to_string(),
-                binds: Vec::new(),
-            },
+            None => self.everything(),
             Some(last) => self.compare(last, "gt", "gt"),
+        }
+    }
+
+    /// No bound (TRUE).
+    pub fn everything(&self) -> Predicate {
+        Predicate {
+            text: fragment(&self.frags(), "everything").to_string(),
+            binds: Vec::new(),
+        }
+    }
+
+    /// `key = values`: one row.
+    pub fn equal(&self, values: &[String]) -> Predicate {
+        let frags = self.frags();
+        let terms: Vec<String> = self
+            .cols
+            .iter()
+            .zip(&self.params)
+            .map(|(col, param)| fill(fragment(&frags, "eq"), &[("col", col), ("param", param)]))
+            .collect();
+        Predicate {
+            text: format!("({})", terms.join(" AND ")),
+            binds: values.iter().cloned().enumerate().collect(),
         }
     }
 
