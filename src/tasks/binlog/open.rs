@@ -177,6 +177,7 @@ impl BinlogReader {
             txn_gtid: None,
             in_txn: false,
             upgrade,
+            prepared: Vec::new(),
         }))
     }
 }
