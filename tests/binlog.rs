@@ -1252,3 +1252,164 @@ async fn the_binlog_server_id_is_chosen_and_a_clash_is_refused() {
     assert!(ids.contains(&i64::from(id)), "registered as {id}: {ids:?}");
     db.finish().await;
 }
+
+/// Statements on one connection (an XA transaction, a session variable belong to it).
+async fn exec_on(conn: &mut sqlx::MySqlConnection, sql: &str) {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xa_transactions_are_queued_at_their_commit_and_never_when_rolled_back() {
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE ledger (id INT PRIMARY KEY, note VARCHAR(40) NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["ledger"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    // Two XA transactions prepared and left open, a plain insert and a one-phase XA
+    // commit after them. XIDs are server-wide (and a prepared one outlives its
+    // connection): named after this test's database.
+    let tag = db.url.rsplit('/').next().unwrap_or_default().to_string();
+    let (a1, b1, c1) = (
+        format!("'{tag}a'"),
+        format!("'{tag}b'"),
+        format!("'{tag}c'"),
+    );
+    let mut a = db.pool.acquire().await.expect("connection a");
+    let mut b = db.pool.acquire().await.expect("connection b");
+    exec_on(&mut a, &format!("XA START {a1}; INSERT INTO ledger (id, note) VALUES (1, 'two-phase, committed'); XA END {a1}; XA PREPARE {a1}")).await;
+    exec_on(&mut b, &format!("XA START {b1}; INSERT INTO ledger (id, note) VALUES (2, 'two-phase, rolled back'); XA END {b1}; XA PREPARE {b1}")).await;
+    db.exec("INSERT INTO ledger (id, note) VALUES (3, 'plain')")
+        .await;
+    db.exec(&format!("XA START {c1}; INSERT INTO ledger (id, note) VALUES (4, 'one phase'); XA END {c1}; XA COMMIT {c1} ONE PHASE")).await;
+
+    let reader = db.reader(Duration::from_millis(500));
+    read_until(&db, &reader, "ledger", 2).await;
+    let ids = |rows: Vec<(String, String, String)>| -> Vec<String> {
+        rows.into_iter().map(|r| r.1).collect()
+    };
+    assert_eq!(
+        ids(db.queued("ledger").await),
+        ["3", "4"],
+        "a prepared XA transaction is not queued before its XA COMMIT"
+    );
+
+    // A reader that starts while they are prepared reads them again from the checkpoint,
+    // which stayed before the first PREPARE. MySQL resumes by GTID set (only the prepared
+    // transactions are sent again); MariaDB's position has no holes, so what followed the
+    // PREPARE is read, and queued, again.
+    let again = db.reader(Duration::from_millis(500));
+    for _ in 0..2 {
+        again
+            .run_once(&CancellationToken::new())
+            .await
+            .expect("binlog reader run");
+    }
+    let expected_before_commit: Vec<&str> = match db.engine {
+        Engine::MySql => vec!["3", "4"],
+        Engine::MariaDb => vec!["3", "4", "3", "4"],
+    };
+    assert_eq!(ids(db.queued("ledger").await), expected_before_commit);
+
+    exec_on(&mut a, &format!("XA COMMIT {a1}")).await;
+    exec_on(&mut b, &format!("XA ROLLBACK {b1}")).await;
+    let n = expected_before_commit.len() + 1;
+    read_until(&db, &again, "ledger", n).await;
+    let rows = db.queued("ledger").await;
+    let last = rows.last().cloned().expect("queued rows");
+    assert_eq!(last.0, "insert");
+    assert_eq!(
+        last.1, "1",
+        "the committed XA transaction, at its commit's place"
+    );
+    assert!(last.2.contains("two-phase, committed"), "{}", last.2);
+    assert!(
+        rows.iter().all(|r| r.1 != "2"),
+        "a rolled-back XA transaction is never queued: {rows:?}"
+    );
+    // Resolved, the checkpoint moves past them: a new reader reads nothing again.
+    let fresh = db.reader(Duration::from_millis(500));
+    for _ in 0..2 {
+        fresh
+            .run_once(&CancellationToken::new())
+            .await
+            .expect("binlog reader run");
+    }
+    assert_eq!(
+        db.queued("ledger").await.len(),
+        n,
+        "nothing read twice after the XA ends"
+    );
+    drop((a, b));
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gtid_position_with_a_second_source_is_resumed_exactly() {
+    // MySQL 8.3+: tagged GTIDs (uuid:tag:n) beside the server's own; MariaDB: a second
+    // replication domain. Both make the checkpoint's GTID position hold two sources.
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE tagged (id INT PRIMARY KEY, note VARCHAR(20) NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["tagged"], Source::Binlog))
+        .await
+        .expect("migrate --capture binlog");
+    let (other_source, back, marker) = match db.engine {
+        Engine::MySql => (
+            "SET SESSION gtid_next = 'AUTOMATIC:certyo_test'",
+            "SET SESSION gtid_next = 'AUTOMATIC'",
+            ":certyo_test:",
+        ),
+        Engine::MariaDb => (
+            "SET SESSION gtid_domain_id = 7",
+            "SET SESSION gtid_domain_id = 0",
+            "7-1-",
+        ),
+    };
+    let mut conn = db.pool.acquire().await.expect("connection");
+    exec_on(&mut conn, "INSERT INTO tagged (id, note) VALUES (1, 'own')").await;
+    exec_on(&mut conn, other_source).await;
+    exec_on(
+        &mut conn,
+        "INSERT INTO tagged (id, note) VALUES (2, 'other source')",
+    )
+    .await;
+    exec_on(&mut conn, back).await;
+    exec_on(
+        &mut conn,
+        "INSERT INTO tagged (id, note) VALUES (3, 'own again')",
+    )
+    .await;
+
+    let reader = db.reader(Duration::from_millis(500));
+    read_until(&db, &reader, "tagged", 3).await;
+    let gtid = checkpoint_gtid(&db.pool).await.expect("a GTID checkpoint");
+    assert!(
+        gtid.contains(marker),
+        "both sources in the checkpoint: {gtid}"
+    );
+
+    // A new reader resumes from that position: nothing again, and what follows, from
+    // either source, once.
+    exec_on(&mut conn, other_source).await;
+    exec_on(
+        &mut conn,
+        "INSERT INTO tagged (id, note) VALUES (4, 'other source')",
+    )
+    .await;
+    exec_on(&mut conn, back).await;
+    exec_on(&mut conn, "INSERT INTO tagged (id, note) VALUES (5, 'own')").await;
+    drop(conn);
+    let again = db.reader(Duration::from_millis(500));
+    read_until(&db, &again, "tagged", 5).await;
+    let ids: Vec<String> = db.queued("tagged").await.into_iter().map(|r| r.1).collect();
+    assert_eq!(
+        ids,
+        ["1", "2", "3", "4", "5"],
+        "each change once, in commit order"
+    );
+    db.finish().await;
+}
