@@ -38,6 +38,7 @@ mod decode;
 mod flush;
 mod open;
 mod session;
+mod xa;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

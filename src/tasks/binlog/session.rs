@@ -9,17 +9,8 @@
 //! stops the following for this stream: its checkpoints carry no GTID (NULL), and the
 //! next stream resumes from file and position. While upgrading a checkpoint without
 //! GTIDs on MySQL (`upgrade`), the GTIDs read since the checkpoint are collected until
-//! the reader is caught up with the server ([`BinlogReader::try_upgrade`]).
-//!
-//! XA: a transaction's changes are logged at its `XA PREPARE` and it is committed (or
-//! rolled back) by a later event group, `XA COMMIT xid` / `XA ROLLBACK xid`. Its changes
-//! are held in memory (`prepared`) until then, and are committed at the `XA COMMIT`'s
-//! place in the stream (nothing can change its rows in between: it holds their locks).
-//! While one is held, the checkpoint written stays before its PREPARE, so a reader that
-//! stops meanwhile reads it again. On MySQL with GTIDs the checkpoint's GTID set lacks
-//! only the prepared transaction's GTID, so the server sends it again and nothing else;
-//! on MariaDB and by file and position, the transactions after the PREPARE are read
-//! again too (queued twice if they were enqueued before the stop).
+//! the reader is caught up with the server ([`BinlogReader::try_upgrade`]). XA
+//! transactions: `xa`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -82,17 +73,7 @@ pub(super) struct Session {
     /// MySQL upgrade of a checkpoint without GTIDs: the GTIDs read since it.
     pub(super) upgrade: Option<Gtids>,
     /// XA transactions prepared and not yet committed or rolled back, oldest first.
-    pub(super) prepared: Vec<Prepared>,
-}
-
-/// An XA transaction read up to its `XA PREPARE`.
-pub(super) struct Prepared {
-    /// As `decode::xa_prepare` spells it.
-    xid: String,
-    changes: Vec<Pending>,
-    gtid: Option<Gtid>,
-    /// The boundary before it: the checkpoint may not pass it until it is resolved.
-    hold: Boundary,
+    pub(super) prepared: Vec<super::xa::Prepared>,
 }
 
 impl Session {
@@ -116,17 +97,6 @@ impl Session {
             ));
         }
         Some((Boundary { at, gtid }, ts))
-    }
-
-    /// The boundary of the last transaction read (the checkpoint if none since).
-    fn last_boundary(&self) -> Boundary {
-        Boundary {
-            at: self
-                .end
-                .as_ref()
-                .map_or_else(|| self.start.at.clone(), |e| e.0.clone()),
-            gtid: self.gtids.as_ref().map(|g| g.to_string()),
-        }
     }
 }
 
@@ -266,16 +236,7 @@ impl BinlogReader {
                     // Committed here (XA COMMIT … ONE PHASE), or nothing of ours in it.
                     self.commit(s, end);
                 } else {
-                    let hold = s.last_boundary();
-                    let prepared = Prepared {
-                        xid,
-                        changes: std::mem::take(&mut s.txn),
-                        gtid: s.txn_gtid.take(),
-                        hold,
-                    };
-                    tracing::debug!(xid = %prepared.xid, changes = prepared.changes.len(), "binlog.xa_prepared: held until its XA COMMIT");
-                    s.prepared.push(prepared);
-                    s.in_txn = false;
+                    s.hold_prepared(xid);
                 }
             }
             Some(EventData::QueryEvent(q)) => match query_kind(&q.query()) {
@@ -285,13 +246,13 @@ impl BinlogReader {
                 }
                 QueryKind::Commit => self.commit(s, end),
                 QueryKind::XaCommit(xid) => {
-                    if let Some(p) = self.resolve(s, &xid) {
+                    if let Some(p) = s.resolve(&xid) {
                         s.txn = p;
                     }
                     self.commit(s, end);
                 }
                 QueryKind::XaRollback(xid) => {
-                    self.resolve(s, &xid);
+                    s.resolve(&xid);
                     s.txn.clear();
                     self.commit(s, end);
                 }
@@ -333,29 +294,6 @@ impl BinlogReader {
         s.tables.retain(|k, _| s.registered.contains(k));
         s.maps.clear();
         Ok(())
-    }
-
-    /// The end of a held XA transaction: its GTID joins the position, its changes are
-    /// returned (None: not held, i.e. prepared before this stream's start with nothing
-    /// of ours, or before the table was registered).
-    fn resolve(&self, s: &mut Session, xid: &str) -> Option<Vec<Pending>> {
-        let Some(i) = s.prepared.iter().position(|p| p.xid == xid) else {
-            tracing::debug!(
-                xid,
-                "binlog.xa_unknown: XA COMMIT/ROLLBACK of a transaction not held"
-            );
-            return None;
-        };
-        let p = s.prepared.remove(i);
-        if let Some(g) = &p.gtid {
-            if let Some(set) = s.gtids.as_mut() {
-                set.add(g);
-            }
-            if let Some(set) = s.upgrade.as_mut() {
-                set.add(g);
-            }
-        }
-        Some(p.changes)
     }
 
     /// A transaction boundary: the open transaction's changes and GTID are committed.
