@@ -212,3 +212,84 @@ async fn dead_purge_blocked_by_a_row_lock_stops_on_sigint_and_sigterm_and_delete
     );
     db.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_blocked_by_a_row_lock_stops_on_sigint_and_sigterm_and_deletes_nothing() {
+    let db = TestDb::new().await;
+    for i in 0..20 {
+        db.exec(&format!(
+            "INSERT INTO certyo_queue (table_name, record_id, op_type, payload, processed, available_at, delivered_at) \
+             VALUES ('t', '{i}', 'insert', '{{}}', 1, NOW(6) - INTERVAL 2 DAY, NOW(6) - INTERVAL 2 DAY)"
+        ))
+        .await;
+    }
+    let mut tx = db.pool.begin().await.unwrap();
+    let locked: Vec<i64> = sqlx::query_scalar("SELECT id FROM certyo_queue FOR UPDATE")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(locked.len(), 20);
+    stops_on_both_signals(
+        &["cleanup", "--retention", "24h"],
+        &db.url(),
+        Duration::from_millis(1500),
+        &[],
+    )
+    .await;
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM certyo_queue WHERE processed = 1")
+            .await,
+        20,
+        "an interrupted cleanup deleted nothing"
+    );
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_waiting_for_a_row_an_application_holds_stops_on_sigint_and_sigterm() {
+    let db = TestDb::empty().await;
+    db.exec(&common::PRODUCTS_DDL).await;
+    db.insert_products(50).await;
+    db.capture(&["products"]).await;
+    let mut app = db.pool.begin().await.unwrap();
+    sqlx::query("UPDATE products SET name = 'newest' WHERE id = 5")
+        .execute(&mut *app)
+        .await
+        .unwrap();
+    let upserts = "SELECT COUNT(*) FROM certyo_queue WHERE op_type = 'upsert'";
+    stops_on_both_signals(
+        &["backfill", "--table", "products"],
+        &db.url(),
+        Duration::from_millis(2500),
+        &["run the same command again to resume"],
+    )
+    .await;
+    assert_eq!(
+        db.scalar(upserts).await,
+        98,
+        "each run committed the 49 free rows; the chunk, never recorded, is repeated"
+    );
+    app.commit().await.unwrap();
+    let done = common::process::run(
+        common::process::command(&[
+            "backfill",
+            "--database-url",
+            &db.url(),
+            "--table",
+            "products",
+        ]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(done.code, 0, "{}{}", done.stdout, done.stderr);
+    assert_eq!(db.scalar(upserts).await, 148);
+    let last: String = sqlx::query_scalar(
+        "SELECT JSON_UNQUOTE(JSON_EXTRACT(payload, '$.name')) FROM certyo_queue \
+         WHERE record_id = '5' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(last, "newest");
+    db.finish().await;
+}

@@ -77,7 +77,12 @@ pub async fn run_cli(args: &BackfillArgs, stop: CancellationToken) -> anyhow::Re
                 "backfill `{t}`: interrupted after {} rows ({} by this run); run the same command again to resume",
                 r.enqueued_total, r.enqueued_now
             );
-            Ok(ExitCode::FAILURE)
+            if stop.is_cancelled() {
+                eprintln!("interrupted: the chunk in flight finished (or, waiting for a row an application held, was left to repeat); run the same command again to resume");
+                Ok(ExitCode::from(crate::shutdown::signal_exit_code()))
+            } else {
+                Ok(ExitCode::FAILURE)
+            }
         }
     }
 }

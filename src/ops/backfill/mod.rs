@@ -192,7 +192,11 @@ pub async fn run(
         match chunk(&mut conn, &sql, &shape, cfg.batch, stop).await? {
             Chunk::Stopped { rows } => {
                 report.enqueued_now += rows;
-                break;
+                // Its statement was cut off mid-wait: close the connection rather than
+                // hand it back to the pool (closing the pool would wait for the server).
+                drop(conn.detach());
+                report.elapsed = started.elapsed();
+                return Ok(report);
             }
             Chunk::Done { total } => {
                 report.enqueued_total = total;
