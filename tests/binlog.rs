@@ -395,15 +395,22 @@ async fn migrate_refuses_what_binlog_capture_cannot_do() {
         err.contains("`g`") && err.contains("--capture trigger"),
         "{err}"
     );
-    db.exec("CREATE TABLE trig (id INT PRIMARY KEY)").await;
-    migrate::run(&db.pool, &plan(&["trig"], Source::Trigger))
+    db.exec(
+        "CREATE TABLE polled (id INT PRIMARY KEY, updated_at TIMESTAMP NOT NULL \
+         DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, INDEX (updated_at))",
+    )
+    .await;
+    migrate::run(&db.pool, &plan(&["polled"], Source::Poll))
         .await
-        .expect("capture by triggers");
-    let err = migrate::run(&db.pool, &plan(&["trig"], Source::Binlog))
+        .expect("capture by polling");
+    let err = migrate::run(&db.pool, &plan(&["polled"], Source::Binlog))
         .await
-        .expect_err("switching triggers -> binlog is refused")
+        .expect_err("switching polling -> binlog is refused")
         .to_string();
-    assert!(err.contains("--uncapture trig"), "{err}");
+    assert!(
+        err.contains("--table polled --capture trigger"),
+        "the way round, through triggers: {err}"
+    );
     // A user without REPLICATION SLAVE.
     let user = format!("cqbl{}", fastrand::u32(..) % 1_000_000);
     let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
@@ -1410,6 +1417,71 @@ async fn a_gtid_position_with_a_second_source_is_resumed_exactly() {
         ids,
         ["1", "2", "3", "4", "5"],
         "each change once, in commit order"
+    );
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trigger_captured_table_switched_to_binlog_while_written_loses_and_doubles_nothing() {
+    let db = BinlogDb::new().await;
+    db.exec("CREATE TABLE orders (id INT PRIMARY KEY, qty INT NOT NULL)")
+        .await;
+    migrate::run(&db.pool, &plan(&["orders"], Source::Trigger))
+        .await
+        .expect("capture by triggers");
+    // An application inserting, one autocommit row at a time, while migrate switches.
+    let writer_pool = db.pool.clone();
+    let stop = CancellationToken::new();
+    let writing = stop.clone();
+    let writer = tokio::spawn(async move {
+        let mut n = 0i64;
+        while !writing.is_cancelled() {
+            n += 1;
+            sqlx::query("INSERT INTO orders (id, qty) VALUES (?, 1)")
+                .bind(n)
+                .execute(&writer_pool)
+                .await
+                .expect("every application insert succeeds during the switch");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        n
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let report = migrate::run(&db.pool, &plan(&["orders"], Source::Binlog))
+        .await
+        .expect("switch triggers -> binlog");
+    assert_eq!(
+        report.tables[0].action,
+        migrate::TableAction::SwitchedToBinlog
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.cancel();
+    let written = writer.await.expect("writer");
+    let triggers: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.TRIGGERS \
+         WHERE TRIGGER_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = 'orders'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("count triggers");
+    assert_eq!(triggers, 0, "the triggers are gone");
+    let by_triggers = db.queued("orders").await.len();
+    assert!(
+        by_triggers > 0,
+        "rows queued by the triggers before the switch"
+    );
+
+    let reader = db.reader(Duration::from_millis(500));
+    read_until(&db, &reader, "orders", written as usize).await;
+    let rows = db.queued("orders").await;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.1.parse().expect("id")).collect();
+    assert_eq!(ids.len(), written as usize, "each insert queued once");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids, (1..=written).collect::<Vec<_>>(), "no insert missing");
+    assert!(
+        by_triggers < written as usize,
+        "some inserts came after the switch, from the log ({by_triggers} of {written} by triggers)"
     );
     db.finish().await;
 }

@@ -106,4 +106,6 @@ pub enum TableAction {
     BinlogInstalled,
     /// Already captured from the binary log.
     BinlogUnchanged,
+    /// Triggers dropped and the binary log read from there, under one table lock.
+    SwitchedToBinlog,
 }

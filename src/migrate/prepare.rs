@@ -102,7 +102,6 @@ pub(super) async fn prepare(
     let needs_triggers = targets
         .iter()
         .any(|t| t.source == registry::Source::Trigger);
-    let existing_now = capture::existing_triggers(conn, schema).await?;
     let mut binlog_server = None;
     for (shape, target) in shapes.iter().zip(&targets) {
         if target.source != registry::Source::Binlog {
@@ -111,16 +110,12 @@ pub(super) async fn prepare(
         if binlog_server.is_none() {
             binlog_server = Some(capture::binlog::check_server(conn).await?);
         }
-        let from = match target.previous {
-            Some(registry::Source::Trigger) => Some("triggers"),
-            Some(registry::Source::Poll) => Some("polling"),
-            _ if existing_now.iter().any(|t| t.table == shape.name) => Some("triggers"),
-            _ => None,
-        };
-        if let Some(from) = from {
+        // From triggers: switched under one table lock (migrate::switch). From polling:
+        // not yet.
+        if target.previous == Some(registry::Source::Poll) {
             return Err(CaptureError::BinlogSwitch {
                 table: shape.name.clone(),
-                from,
+                from: "polling",
             }
             .into());
         }

@@ -64,6 +64,9 @@ pub fn summary(report: &MigrateReport) -> String {
                 "capture from the binary log set up (no triggers; `work` reads the log from now on)"
             }
             TableAction::BinlogUnchanged => "captured from the binary log, up to date",
+            TableAction::SwitchedToBinlog => {
+                "switched from triggers to the binary log (triggers dropped under one table lock; `work` reads the table's changes from the log after it)"
+            }
         };
         out.push_str(&format!("{}: {what}", t.table));
         if let Some(c) = &t.poll_column {

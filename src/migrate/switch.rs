@@ -1,6 +1,6 @@
 //! Switching a table's capture source without losing or repeating a change: triggers →
-//! polling (`apply_poll`) and polling → triggers (`switch_to_trigger`), each under one
-//! table lock.
+//! polling (`apply_poll`), polling → triggers (`switch_to_trigger`) and triggers → the
+//! binary log (`switch_to_binlog`), each under one table lock.
 
 use std::time::Duration;
 
@@ -10,7 +10,9 @@ use super::exec::{exec, exec_waiting};
 use super::prepare::Target;
 use super::triggers::{apply_capture, restore_triggers};
 use super::MigrateError;
-use crate::capture::{self, poll, CapturePlan, ExistingTrigger, TableShape};
+use crate::capture::introspect::Engine;
+use crate::capture::template::{fill, quote_ident, statement};
+use crate::capture::{self, poll, registry, CapturePlan, ExistingTrigger, TableShape};
 
 /// How far back the catch-up of a poll → trigger switch reads before the newest stamp
 /// polled (under the table lock every transaction has committed, so this only has to
@@ -157,6 +159,65 @@ pub(super) async fn switch_to_trigger(
         Ok::<(), MigrateError>(())
     }
     .await;
+    let _ = sqlx::raw_sql(capture::unlock_statement())
+        .execute(&mut *conn)
+        .await;
+    result
+}
+
+/// The lock `switch_to_binlog` holds.
+pub(super) fn binlog_lock_statement(table: &str) -> String {
+    fill(
+        statement(include_str!("../../sql/binlog_lock_tables.sql")),
+        &[("table", &quote_ident(table))],
+    )
+}
+
+/// Switch a table captured by triggers to the binary log, under one table lock (taken
+/// once every transaction on it has ended): the triggers are dropped and the table is
+/// registered, and the reader's first checkpoint (if it has none yet) is read, all
+/// before the unlock. A change before the lock was queued by its trigger; one after it
+/// is logged after the registry entry, where the reader (which follows registry changes
+/// in the log) starts reading the table. Nothing falls between, nothing is queued twice.
+pub(super) async fn switch_to_binlog(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    table: &str,
+    existing: &[ExistingTrigger],
+    engine: Engine,
+    wait: Duration,
+) -> Result<(), MigrateError> {
+    let lock = binlog_lock_statement(table);
+    exec_waiting(conn, schema, table, &lock, "locking the table", wait).await?;
+    let mut dropped = false;
+    let result: Result<(), MigrateError> = async {
+        for d in &capture::plan_uncapture(table, existing) {
+            exec(
+                conn,
+                schema,
+                d,
+                format!("dropping the triggers of `{table}`"),
+            )
+            .await?;
+            dropped = true;
+        }
+        registry::register(conn, table, registry::Source::Binlog, None).await?;
+        let at = capture::binlog::server_position(conn, engine).await?;
+        capture::binlog::checkpoint_start(conn, &at).await?;
+        Ok(())
+    }
+    .await;
+    let result = match result {
+        Err(e) if dropped => match restore_triggers(conn, schema, table, existing).await {
+            Ok(()) => Err(e),
+            Err(r) => Err(MigrateError::RestoreFailed {
+                table: table.to_string(),
+                failure: Box::new(e),
+                restore: r.to_string(),
+            }),
+        },
+        other => other,
+    };
     let _ = sqlx::raw_sql(capture::unlock_statement())
         .execute(&mut *conn)
         .await;

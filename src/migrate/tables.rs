@@ -5,7 +5,7 @@
 use sqlx::mysql::MySqlConnection;
 
 use super::prepare::Prepared;
-use super::switch::{apply_poll, switch_to_trigger};
+use super::switch::{apply_poll, binlog_lock_statement, switch_to_binlog, switch_to_trigger};
 use super::triggers::{add_tracking_columns, apply_capture};
 use super::{MigrateError, MigratePlan, MigrateReport, TableAction, TableChange};
 use crate::capture::{self, poll, registry, ExistingTrigger, TriggerState};
@@ -24,19 +24,38 @@ pub(super) async fn capture_tables(
     for ((shape, cascades), target) in p.shapes.iter().zip(&p.cascades).zip(&p.targets) {
         let cp = capture::plan_capture(shape, existing)?;
         let action = if target.source == registry::Source::Binlog {
+            let had_triggers = existing.iter().any(|t| t.table == shape.name);
+            let engine = binlog_server
+                .as_ref()
+                .map_or(capture::introspect::Engine::MySql, |b| b.engine);
             if !plan.dry_run {
                 add_tracking_columns(conn, schema, &cp, wait).await?;
-                registry::register(conn, &shape.name, registry::Source::Binlog, None).await?;
-                let engine = binlog_server
-                    .as_ref()
-                    .map_or(capture::introspect::Engine::MySql, |b| b.engine);
-                // After the registration: the reader starts past it (a reader already
-                // running sees the registration in the log and picks the table up there).
-                let at = capture::binlog::server_position(conn, engine).await?;
-                capture::binlog::checkpoint_start(conn, &at).await?;
+                if had_triggers {
+                    switch_to_binlog(conn, schema, &shape.name, existing, engine, wait).await?;
+                } else {
+                    registry::register(conn, &shape.name, registry::Source::Binlog, None).await?;
+                    // After the registration: the reader starts past it (a reader already
+                    // running sees the registration in the log and picks the table up
+                    // there).
+                    let at = capture::binlog::server_position(conn, engine).await?;
+                    capture::binlog::checkpoint_start(conn, &at).await?;
+                }
             }
             report.statements.extend(cp.alter.iter().cloned());
-            if target.previous == Some(registry::Source::Binlog) && cp.alter.is_none() {
+            if had_triggers {
+                report.statements.push(binlog_lock_statement(&shape.name));
+                report
+                    .statements
+                    .extend(capture::plan_uncapture(&shape.name, existing));
+                report.statements.push(format!(
+                    "-- read `{}` from the binary log from now on: entry in certyo_capture, checkpoint in certyo_capture_binlog",
+                    shape.name
+                ));
+                report
+                    .statements
+                    .push(capture::unlock_statement().to_string());
+                TableAction::SwitchedToBinlog
+            } else if target.previous == Some(registry::Source::Binlog) && cp.alter.is_none() {
                 TableAction::BinlogUnchanged
             } else {
                 report.statements.push(format!(
