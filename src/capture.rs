@@ -124,8 +124,6 @@ pub enum CaptureError {
         column: String,
         column_type: String,
     },
-    #[error("table `{table}` is captured by {from}; switching it to binlog capture is not supported yet: `migrate --table {table} --capture trigger` first (polling catches up, then triggers take over), then `migrate --table {table} --capture binlog`")]
-    BinlogSwitch { table: String, from: &'static str },
     #[error("{context}: {source}")]
     Db {
         context: &'static str,

@@ -41,8 +41,8 @@ pub struct MigrateArgs {
     /// --poll-column moved; deletes are NOT seen) or `binlog` (no triggers: `work`
     /// reads the server's binary log; needs log_bin, ROW format, FULL row image and
     /// REPLICATION SLAVE + CLIENT). Default: as registered, triggers for a new table.
-    /// Switching between trigger and poll, and from trigger to binlog, loses no change
-    /// (one short table lock); from poll to binlog is refused (go through trigger).
+    /// Switching between trigger and poll, and from either to binlog, loses no change
+    /// (one short table lock); from binlog to another source: uncapture first.
     #[arg(long, value_enum)]
     pub capture: Option<CaptureSource>,
     /// With --capture poll: the TIMESTAMP/DATETIME column stamped on every change

@@ -110,15 +110,7 @@ pub(super) async fn prepare(
         if binlog_server.is_none() {
             binlog_server = Some(capture::binlog::check_server(conn).await?);
         }
-        // From triggers: switched under one table lock (migrate::switch). From polling:
-        // not yet.
-        if target.previous == Some(registry::Source::Poll) {
-            return Err(CaptureError::BinlogSwitch {
-                table: shape.name.clone(),
-                from: "polling",
-            }
-            .into());
-        }
+        // From triggers or polling: switched under one table lock (migrate::switch).
         // Refuses any column the binlog renderer cannot render like the triggers.
         capture::binlog::load_table(conn, schema, &shape.name).await?;
     }

@@ -65,7 +65,7 @@ pub fn summary(report: &MigrateReport) -> String {
             }
             TableAction::BinlogUnchanged => "captured from the binary log, up to date",
             TableAction::SwitchedToBinlog => {
-                "switched from triggers to the binary log (triggers dropped under one table lock; `work` reads the table's changes from the log after it)"
+                "switched to the binary log under one table lock (triggers dropped, or polling caught up first; `work` reads the table's changes from the log after it)"
             }
         };
         out.push_str(&format!("{}: {what}", t.table));

@@ -118,22 +118,7 @@ pub(super) async fn switch_to_trigger(
     let sql = poll::PollSql::new(&shape_now, column)?;
     let lock = poll::lock_statement(table);
     exec_waiting(conn, schema, table, &lock, "locking the table", wait).await?;
-    let caught_up: Result<(), MigrateError> = async {
-        let mut cursor = None;
-        loop {
-            let page =
-                poll::poll_page(conn, &sql, SWITCH_CATCH_UP_LAG, cursor.as_ref(), 1000, None)
-                    .await?;
-            // Under the table lock no row changes between read and enqueue.
-            match page {
-                Some(Ok(p)) if p.read == 1000 => cursor = p.last,
-                _ => break,
-            }
-        }
-        Ok(())
-    }
-    .await;
-    if let Err(e) = caught_up {
+    if let Err(e) = catch_up(conn, &sql).await {
         let _ = sqlx::raw_sql(capture::unlock_statement())
             .execute(&mut *conn)
             .await;
@@ -165,32 +150,76 @@ pub(super) async fn switch_to_trigger(
     result
 }
 
-/// The lock `switch_to_binlog` holds.
-pub(super) fn binlog_lock_statement(table: &str) -> String {
-    fill(
-        statement(include_str!("../../sql/binlog_lock_tables.sql")),
-        &[("table", &quote_ident(table))],
-    )
+/// A last poll of a polled table, under its lock: every change not polled yet is
+/// enqueued (no row changes between read and enqueue).
+async fn catch_up(conn: &mut MySqlConnection, sql: &poll::PollSql) -> Result<(), MigrateError> {
+    let mut cursor = None;
+    loop {
+        let page =
+            poll::poll_page(conn, sql, SWITCH_CATCH_UP_LAG, cursor.as_ref(), 1000, None).await?;
+        match page {
+            Some(Ok(p)) if p.read == 1000 => cursor = p.last,
+            _ => return Ok(()),
+        }
+    }
 }
 
-/// Switch a table captured by triggers to the binary log, under one table lock (taken
-/// once every transaction on it has ended): the triggers are dropped and the table is
-/// registered, and the reader's first checkpoint (if it has none yet) is read, all
-/// before the unlock. A change before the lock was queued by its trigger; one after it
-/// is logged after the registry entry, where the reader (which follows registry changes
-/// in the log) starts reading the table. Nothing falls between, nothing is queued twice.
+/// The lock `switch_to_binlog` holds: for a table captured by triggers, or (`polled`)
+/// by polling.
+pub(super) fn binlog_lock_statement(table: &str, polled: bool) -> String {
+    let file = if polled {
+        include_str!("../../sql/binlog_lock_tables_from_poll.sql")
+    } else {
+        include_str!("../../sql/binlog_lock_tables.sql")
+    };
+    fill(statement(file), &[("table", &quote_ident(table))])
+}
+
+/// Where a table switched to the binary log was captured until now.
+pub(super) enum FromSource<'a> {
+    Triggers(&'a [ExistingTrigger]),
+    /// Polled by this column.
+    Poll(&'a str),
+}
+
+/// Switch a table captured by triggers or by polling to the binary log, under one table
+/// lock (taken once every transaction on it has ended): the triggers are dropped, or a
+/// last poll enqueues what polling has not yet and its bookkeeping is forgotten; the
+/// table is registered and the reader's first checkpoint (if it has none yet) is read,
+/// all before the unlock. A change before the lock was queued by the old source; one
+/// after it is logged after the registry entry, where the reader (which follows
+/// registry changes in the log) starts reading the table. Nothing falls between, nothing
+/// is queued twice.
 pub(super) async fn switch_to_binlog(
     conn: &mut MySqlConnection,
     schema: &str,
-    table: &str,
-    existing: &[ExistingTrigger],
+    shape: &TableShape,
+    from: FromSource<'_>,
     engine: Engine,
     wait: Duration,
 ) -> Result<(), MigrateError> {
-    let lock = binlog_lock_statement(table);
+    let table = shape.name.as_str();
+    let poll_sql = match from {
+        FromSource::Poll(column) => {
+            let shape_now = capture::inspect(conn, schema, table)
+                .await?
+                .unwrap_or_else(|| shape.clone());
+            Some(poll::PollSql::new(&shape_now, column)?)
+        }
+        FromSource::Triggers(_) => None,
+    };
+    let existing: &[ExistingTrigger] = match from {
+        FromSource::Triggers(existing) => existing,
+        FromSource::Poll(_) => &[],
+    };
+    let lock = binlog_lock_statement(table, poll_sql.is_some());
     exec_waiting(conn, schema, table, &lock, "locking the table", wait).await?;
     let mut dropped = false;
     let result: Result<(), MigrateError> = async {
+        if let Some(sql) = &poll_sql {
+            catch_up(conn, sql).await?;
+            poll::forget(conn, table, true).await?;
+        }
         for d in &capture::plan_uncapture(table, existing) {
             exec(
                 conn,

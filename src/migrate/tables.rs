@@ -5,7 +5,9 @@
 use sqlx::mysql::MySqlConnection;
 
 use super::prepare::Prepared;
-use super::switch::{apply_poll, binlog_lock_statement, switch_to_binlog, switch_to_trigger};
+use super::switch::{
+    apply_poll, binlog_lock_statement, switch_to_binlog, switch_to_trigger, FromSource,
+};
 use super::triggers::{add_tracking_columns, apply_capture};
 use super::{MigrateError, MigratePlan, MigrateReport, TableAction, TableChange};
 use crate::capture::{self, poll, registry, ExistingTrigger, TriggerState};
@@ -25,13 +27,26 @@ pub(super) async fn capture_tables(
         let cp = capture::plan_capture(shape, existing)?;
         let action = if target.source == registry::Source::Binlog {
             let had_triggers = existing.iter().any(|t| t.table == shape.name);
+            let polled = target.previous == Some(registry::Source::Poll);
+            let from = if polled {
+                let column = target
+                    .prev_spec
+                    .as_ref()
+                    .map_or(poll::DEFAULT_COLUMN, |s| s.poll_column.as_str());
+                Some(FromSource::Poll(column))
+            } else if had_triggers {
+                Some(FromSource::Triggers(existing))
+            } else {
+                None
+            };
+            let switching = from.is_some();
             let engine = binlog_server
                 .as_ref()
                 .map_or(capture::introspect::Engine::MySql, |b| b.engine);
             if !plan.dry_run {
                 add_tracking_columns(conn, schema, &cp, wait).await?;
-                if had_triggers {
-                    switch_to_binlog(conn, schema, &shape.name, existing, engine, wait).await?;
+                if let Some(from) = from {
+                    switch_to_binlog(conn, schema, shape, from, engine, wait).await?;
                 } else {
                     registry::register(conn, &shape.name, registry::Source::Binlog, None).await?;
                     // After the registration: the reader starts past it (a reader already
@@ -42,8 +57,10 @@ pub(super) async fn capture_tables(
                 }
             }
             report.statements.extend(cp.alter.iter().cloned());
-            if had_triggers {
-                report.statements.push(binlog_lock_statement(&shape.name));
+            if switching {
+                report
+                    .statements
+                    .push(binlog_lock_statement(&shape.name, polled));
                 report
                     .statements
                     .extend(capture::plan_uncapture(&shape.name, existing));
