@@ -528,23 +528,29 @@ async fn values_past_max_allowed_packet_never_fail_the_applications_statement() 
     db.exec("CREATE TABLE notes (id INT PRIMARY KEY, body LONGTEXT, raw LONGBLOB)")
         .await;
     migrate::run(&db.pool, &capture(&["notes"])).await.unwrap();
-    let packet = db
-        .scalar("SELECT CAST(@@SESSION.max_allowed_packet AS SIGNED)")
-        .await as usize;
+    // One connection: its session limit is the one the triggers meet (a session takes the
+    // global value when it connects, and another test raises the global for a while).
+    let mut conn = db.pool.acquire().await.unwrap();
+    let packet: i64 = sqlx::query_scalar("SELECT CAST(@@SESSION.max_allowed_packet AS SIGNED)")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let packet = packet as usize;
     // Text whose JSON escaping doubles it past the limit, and bytes whose base64 passes
     // it, each sent well within the limit.
     let quotes = "\"".repeat(packet * 6 / 10);
     let bytes = vec![0xffu8; packet * 8 / 10];
     sqlx::query("INSERT INTO notes (id, body) VALUES (1, ?)")
         .bind(&quotes)
-        .execute(&db.pool)
+        .execute(&mut *conn)
         .await
         .expect("the application's insert of a large text succeeds");
     sqlx::query("INSERT INTO notes (id, raw) VALUES (2, ?)")
         .bind(&bytes)
-        .execute(&db.pool)
+        .execute(&mut *conn)
         .await
         .expect("the application's insert of a large blob succeeds");
+    drop(conn);
     // Read on the server: the payloads are too large to fetch or sort comfortably.
     let mut rows: Vec<NoteRow> = sqlx::query_as(
         "SELECT CAST(record_id AS CHAR),
