@@ -5,8 +5,9 @@
 -- A plain SELECT: a consistent, non-locking read of the latest committed state (READ
 -- COMMITTED), so it takes no locks and cannot deadlock with other claimers.
 -- Served by certyo_queue_record_order (table_name, record_id, processed, id).
--- Parameters: the candidates' queue ids ({ids}).
--- Placeholders: {ids} one bind marker per candidate.
+-- Parameters: the queue ids ({ids}) of the earliest candidate of each record (a later
+-- candidate of a record waits for its earlier one: queue::claim decides that itself).
+-- Placeholders: {ids} one bind marker per such candidate.
 -- Returns: id, one row per candidate that must wait.
 SELECT q.id
 FROM certyo_queue q

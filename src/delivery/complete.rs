@@ -127,10 +127,19 @@ impl Delivery {
                 }
                 // Not ours to fix: the claims find them once their park ends.
                 Err(e) => {
-                    tracing::debug!(event = "queue.chain", error = %e, "hand-over retry failed");
+                    tracing::info!(event = "queue.chain", error = %e, "hand-over retry failed");
                     break;
                 }
             }
+        }
+        if !chained.held.is_empty() {
+            // Left to the claims: a parked next event then waits out its park.
+            tracing::info!(
+                event = "queue.hand_over_missed",
+                rows = chained.held.len(),
+                tries,
+                "queue.hand_over_missed: a record's next event stayed held by another session; a claim takes it when its park ends"
+            );
         }
         let got = chained.claimed.rows.len() + chained.claimed.exhausted.len();
         if got == 0 {
