@@ -39,9 +39,13 @@ cargo clippy --all-targets --locked -- -D warnings
 
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
+# Every test binary on every engine, even after a failure (--no-fail-fast), so one run
+# shows every failing test; the exit status says whether any failed.
+status=0
 for url in "${servers[@]}"; do
   echo "test.sh: the whole suite on ${url%%:*}://…@${url##*@}" >&2
-  CERTYO_TEST_DATABASE_URL="$url" cargo test --locked 2>&1 | tee -a "$results"
+  CERTYO_TEST_DATABASE_URL="$url" cargo test --locked --no-fail-fast 2>&1 | tee -a "$results" || status=1
 done
 # One closing line over every engine's run (cargo's last line is the doc tests' own).
 awk '/^test result:/ { p += $4; f += $6 } END { printf "total: %d passed, %d failed\n", p, f }' "$results"
+exit "$status"
