@@ -58,37 +58,14 @@ pub(super) async fn apply_poll(
     exec_waiting(conn, schema, table, &lock, "locking the table", wait).await?;
     let mut dropped = false;
     let result: Result<(), MigrateError> = async {
-        for d in &drops {
-            exec(
-                conn,
-                schema,
-                d,
-                format!("dropping the triggers of `{table}`"),
-            )
-            .await?;
-            dropped = true;
-        }
+        drop_triggers(conn, schema, table, &drops, &mut dropped).await?;
         let (_, now) = poll::db_now(conn).await?;
         poll::checkpoint_reset(conn, table, floor, now.max(floor)).await?;
         poll::seed_seen(conn, &sql, floor).await?;
         Ok(())
     }
     .await;
-    let result = match result {
-        Err(e) if dropped => match restore_triggers(conn, schema, table, existing).await {
-            Ok(()) => Err(e),
-            Err(r) => Err(MigrateError::RestoreFailed {
-                table: table.to_string(),
-                failure: Box::new(e),
-                restore: r.to_string(),
-            }),
-        },
-        other => other,
-    };
-    let _ = sqlx::raw_sql(capture::unlock_statement())
-        .execute(&mut *conn)
-        .await;
-    result
+    end_switch(conn, schema, table, existing, dropped, result).await
 }
 
 /// Switch a polled table to triggers, under one table lock: every transaction on it
@@ -220,22 +197,48 @@ pub(super) async fn switch_to_binlog(
             catch_up(conn, sql).await?;
             poll::forget(conn, table, true).await?;
         }
-        for d in &capture::plan_uncapture(table, existing) {
-            exec(
-                conn,
-                schema,
-                d,
-                format!("dropping the triggers of `{table}`"),
-            )
-            .await?;
-            dropped = true;
-        }
+        let drops = capture::plan_uncapture(table, existing);
+        drop_triggers(conn, schema, table, &drops, &mut dropped).await?;
         registry::register(conn, table, registry::Source::Binlog, None).await?;
         let at = capture::binlog::server_position(conn, engine).await?;
         capture::binlog::checkpoint_start(conn, &at).await?;
         Ok(())
     }
     .await;
+    end_switch(conn, schema, table, existing, dropped, result).await
+}
+
+/// Drop a table's triggers (`drops`), noting in `dropped` once one is gone.
+async fn drop_triggers(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    table: &str,
+    drops: &[String],
+    dropped: &mut bool,
+) -> Result<(), MigrateError> {
+    for d in drops {
+        exec(
+            conn,
+            schema,
+            d,
+            format!("dropping the triggers of `{table}`"),
+        )
+        .await?;
+        *dropped = true;
+    }
+    Ok(())
+}
+
+/// The end of a switch under the table lock: after a failure with triggers already
+/// dropped, put them back (the table stays captured by them); then unlock.
+async fn end_switch(
+    conn: &mut MySqlConnection,
+    schema: &str,
+    table: &str,
+    existing: &[ExistingTrigger],
+    dropped: bool,
+    result: Result<(), MigrateError>,
+) -> Result<(), MigrateError> {
     let result = match result {
         Err(e) if dropped => match restore_triggers(conn, schema, table, existing).await {
             Ok(()) => Err(e),
