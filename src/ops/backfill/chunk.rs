@@ -195,9 +195,7 @@ async fn keys(
         .fetch_all(&mut *conn)
         .await
         .map_err(DbError::query("reading a backfill chunk's keys"))?;
-    rows.into_iter()
-        .map(|row| read_key(Ok(Some(row)), shape.pk.len()).map(Option::unwrap_or_default))
-        .collect()
+    rows.iter().map(|row| key_of(row, shape.pk.len())).collect()
 }
 
 /// Enqueue the rows in `after AND upto` that this transaction holds or can hold
@@ -281,13 +279,17 @@ fn read_key(
     row: Result<Option<sqlx::mysql::MySqlRow>, sqlx::Error>,
     n: usize,
 ) -> Result<Option<Vec<String>>, BackfillError> {
-    let Some(row) = row.map_err(DbError::query("finding the end of a backfill chunk"))? else {
-        return Ok(None);
-    };
+    match row.map_err(DbError::query("finding the end of a backfill chunk"))? {
+        None => Ok(None),
+        Some(row) => key_of(&row, n).map(Some),
+    }
+}
+
+/// The `n` key columns of a row, as text.
+fn key_of(row: &sqlx::mysql::MySqlRow, n: usize) -> Result<Vec<String>, BackfillError> {
     (0..n)
         .map(|i| row.try_get::<String, _>(i))
         .collect::<Result<Vec<_>, _>>()
-        .map(Some)
         .map_err(|e| DbError::query("decoding a primary key")(e).into())
 }
 
