@@ -180,13 +180,17 @@ async fn status_against_a_hung_server_stops_on_sigint_and_sigterm() {
 
 /// `dead purge` blocked on rows another transaction holds stops on a signal at once;
 /// its statement is rolled back, so every dead letter is still there.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dead_purge_blocked_by_a_row_lock_stops_on_sigint_and_sigterm_and_deletes_nothing() {
-    let db = TestDb::new().await;
+/// Queue 20 rows with these extra columns and values, and hold them all locked in the
+/// returned transaction (so a command deleting them waits on the server).
+async fn twenty_locked_queue_rows<'a>(
+    db: &'a TestDb,
+    columns: &str,
+    values: &str,
+) -> sqlx::Transaction<'a, sqlx::MySql> {
     for i in 0..20 {
         db.exec(&format!(
-            "INSERT INTO certyo_queue (table_name, record_id, op_type, payload, dead_at, available_at, attempts, last_error) \
-             VALUES ('t', '{i}', 'insert', '{{}}', NOW(6) - INTERVAL 30 DAY, NULL, 20, 'boom')"
+            "INSERT INTO certyo_queue (table_name, record_id, op_type, payload, {columns}) \
+             VALUES ('t', '{i}', 'insert', '{{}}', {values})"
         ))
         .await;
     }
@@ -196,6 +200,18 @@ async fn dead_purge_blocked_by_a_row_lock_stops_on_sigint_and_sigterm_and_delete
         .await
         .unwrap();
     assert_eq!(locked.len(), 20);
+    tx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_purge_blocked_by_a_row_lock_stops_on_sigint_and_sigterm_and_deletes_nothing() {
+    let db = TestDb::new().await;
+    let tx = twenty_locked_queue_rows(
+        &db,
+        "dead_at, available_at, attempts, last_error",
+        "NOW(6) - INTERVAL 30 DAY, NULL, 20, 'boom'",
+    )
+    .await;
     stops_on_both_signals(
         &["dead", "purge", "--older-than", "7d"],
         &db.url(),
@@ -216,19 +232,12 @@ async fn dead_purge_blocked_by_a_row_lock_stops_on_sigint_and_sigterm_and_delete
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cleanup_blocked_by_a_row_lock_stops_on_sigint_and_sigterm_and_deletes_nothing() {
     let db = TestDb::new().await;
-    for i in 0..20 {
-        db.exec(&format!(
-            "INSERT INTO certyo_queue (table_name, record_id, op_type, payload, processed, available_at, delivered_at) \
-             VALUES ('t', '{i}', 'insert', '{{}}', 1, NOW(6) - INTERVAL 2 DAY, NOW(6) - INTERVAL 2 DAY)"
-        ))
-        .await;
-    }
-    let mut tx = db.pool.begin().await.unwrap();
-    let locked: Vec<i64> = sqlx::query_scalar("SELECT id FROM certyo_queue FOR UPDATE")
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap();
-    assert_eq!(locked.len(), 20);
+    let tx = twenty_locked_queue_rows(
+        &db,
+        "processed, available_at, delivered_at",
+        "1, NOW(6) - INTERVAL 2 DAY, NOW(6) - INTERVAL 2 DAY",
+    )
+    .await;
     stops_on_both_signals(
         &["cleanup", "--retention", "24h"],
         &db.url(),
